@@ -1,0 +1,36 @@
+"""Agent events (public topic `cc.agent-events`).
+
+`AgentStateChanged` is emitted on every transition between the exclusive states of
+METRICS.md (available, reserved, handling, wrap_up, not_ready, logged_out), so agent
+time per state is the difference between consecutive events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["AGENT_STATES", "AgentLoggedIn", "AgentLoggedOut", "AgentStateChanged"]
+
+AGENT_STATES = ("available", "reserved", "handling", "wrap_up", "not_ready", "logged_out")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    agent_id: str
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    """`state` is one of AGENT_STATES; `reason` explains not_ready; `contact_id` may be ""."""
+
+    agent_id: str
+    state: str
+    previous: str
+    reason: str
+    contact_id: str

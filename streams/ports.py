@@ -1,0 +1,128 @@
+"""The log port: what processors, edges and read models need from a partitioned log.
+
+Two adapters implement it side by side: `streams.embedded` (one SQLite file in WAL mode,
+the default) and, later, `streams.kafka`. Both offer the same three things:
+
+- `append` for edges (non-transactional, durable when it returns);
+- `consumer(group, topics)` that polls records from the group's committed positions;
+- `commit(group, outputs, positions, snapshot)` that appends a batch's outputs, advances
+  the group's input positions and stores an optional state snapshot **atomically**.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "Consumer",
+    "EventLog",
+    "LogBusy",
+    "OutRecord",
+    "Position",
+    "Record",
+    "Snapshot",
+    "TopicPartition",
+]
+
+TopicPartition = tuple[str, int]
+Position = Mapping[TopicPartition, int]
+"""Next offset to read per (topic, partition): "committed" in Kafka's sense."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutRecord:
+    """A record to append; the adapter picks the partition from the key (`partition_for`)."""
+
+    topic: str
+    key: bytes
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A record read from the log."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A processor's state as bytes, and the input positions it reflects."""
+
+    state: bytes
+    positions: dict[TopicPartition, int]
+
+
+class LogBusy(RuntimeError):
+    """Another live process already owns what this one asked to own (a group, a file)."""
+
+
+class Consumer(ABC):
+    """Reads a group's input topics from its committed positions onward."""
+
+    @abstractmethod
+    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        """Up to `max_records` records after the last ones polled; [] after `timeout_s`."""
+
+    @abstractmethod
+    def positions(self) -> dict[TopicPartition, int]:
+        """The next offset per assigned partition, counting what was polled."""
+
+    @abstractmethod
+    def seek(self, positions: Position) -> None:
+        """Continue from these positions (used to restore a snapshot's tail)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class EventLog(ABC):
+    """A partitioned, durable, append-only log with consumer groups."""
+
+    @abstractmethod
+    def ensure_topics(self, topics: Sequence[object]) -> None:
+        """Create the registry's topics that do not exist yet (`streams.topics.Topic`)."""
+
+    @abstractmethod
+    def partitions(self, topic: str) -> int: ...
+
+    @abstractmethod
+    def append(self, records: Sequence[OutRecord]) -> list[Record]:
+        """Append records durably, in order; returns them with partition and offset."""
+
+    @abstractmethod
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Record]:
+        """Up to `limit` records of one partition from `offset` on."""
+
+    @abstractmethod
+    def end_offset(self, topic: str, partition: int) -> int:
+        """The offset the next appended record of this partition will get."""
+
+    @abstractmethod
+    def committed(self, group: str) -> dict[TopicPartition, int]:
+        """The group's committed positions."""
+
+    @abstractmethod
+    def consumer(self, group: str, topics: Sequence[str]) -> Consumer: ...
+
+    @abstractmethod
+    def commit(
+        self,
+        group: str,
+        outputs: Sequence[OutRecord],
+        positions: Position,
+        snapshot: Snapshot | None = None,
+    ) -> None:
+        """Append `outputs`, set the group's positions and store `snapshot`, all or nothing."""
+
+    @abstractmethod
+    def load_snapshot(self, group: str) -> Snapshot | None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
