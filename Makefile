@@ -1,0 +1,43 @@
+# ccx: the two commands a newcomer needs are `make up` and `make test`.
+# Each creates the virtual environment and installs what it needs first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DATA   ?= data/demo
+PORT   ?= 8080
+ARGS   ?=
+
+.PHONY: help install up test lint fmt bench clean
+
+help:            ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/ccx: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(BIN)/ccx
+
+install: $(BIN)/ccx ## create .venv and install ccx with its dev tools
+
+up: install      ## run ccx on the embedded default with simulated traffic and the wallboard
+	$(BIN)/ccx up --data-dir $(DATA) --port $(PORT) $(ARGS)
+
+lint: install    ## ruff check, ruff format --check, mypy (strict on schemas/ and processors/)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint       ## the lint gate, then every test (unit, integration, e2e)
+	$(BIN)/pytest -q $(ARGS)
+
+fmt: install     ## format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install   ## print the pipeline benchmark numbers
+	$(BIN)/python bench/pipeline.py
+
+clean:           ## remove the venv, caches and local data
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis data test-artifacts
