@@ -117,3 +117,27 @@ def by_name(name: str) -> Topic:
         if t.name == name:
             return t
     raise KeyError(f"unknown topic {name!r}; known: {', '.join(t.name for t in ALL)}")
+
+
+def markdown() -> str:
+    """The topic table of docs/topics.md, generated from this registry."""
+    lines = [
+        "| topic | key | public | partitions | retention | message types |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for t in ALL:
+        retention = (
+            "compacted"
+            if t.compacted
+            else ("forever" if t.retention_ms < 0 else f"{t.retention_ms // 86_400_000} d")
+        )
+        lines.append(
+            f"| `{t.name}` | {t.key} | {'yes' if t.public else 'no'} | {t.partitions} | {retention} | "
+            + ", ".join(f"`{n}`" for n in t.types)
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
