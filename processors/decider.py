@@ -44,7 +44,8 @@ class Invalid(Exception):
 
 
 class Decider(Protocol[S]):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def initial_state(self) -> S: ...
 
@@ -54,12 +55,21 @@ class Decider(Protocol[S]):
 
 
 class Processor(Protocol[S]):
-    name: str
-    """Stable name: the consumer group and the snapshot key."""
-    version: int
-    """Bump when the state's shape changes: older snapshots are then ignored and rebuilt."""
-    inputs: tuple[str, ...]
-    """Input topic names."""
+    # Read-only members, so frozen dataclasses and properties (`DeciderProcessor`) conform.
+    @property
+    def name(self) -> str:
+        """Stable name: the consumer group and the snapshot key."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """Bump when the state's shape changes: older snapshots are then ignored and rebuilt."""
+        ...
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Input topic names."""
+        ...
 
     def initial_state(self) -> S: ...
 

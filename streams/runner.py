@@ -1,0 +1,249 @@
+"""The runner: drives a processor (or a sink) over the log exactly-once, on either backend.
+
+A `Runner` restores its processor's state (the last snapshot whose processor version
+matches, then a re-run of the input tail from the snapshot's positions up to the committed
+ones, discarding outputs that were already committed: purity makes this exact), then loops:
+poll a batch, decode each record, `process(state, message)`, and commit the outputs, the
+dead letters, the input positions and now and then a snapshot in ONE `EventLog.commit`.
+A crash anywhere before that commit re-does the batch; after it, nothing is re-done.
+
+Bad input never stops the loop: a record that does not decode, a message the processor
+calls `Invalid`, or any other exception of the processor becomes a dead letter with the
+reason, and the state stays as it was. `step` is that one-record rule, shared with
+`streams.replay`.
+
+The same `Runner` drives a `Sink`, a side-effecting consumer (the warehouse writer): it
+decodes a batch, dead-letters what does not decode, calls `sink.write` (which must be
+idempotent: a crash between write and commit writes the batch again) and commits the
+positions. Only the handling of a batch differs (`_handle`); restore, snapshots and the
+loop are one code path. A sink does not re-run its tail on restore (that would only
+re-decode it): its dead letters' times come from its last snapshot until a good record.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar, cast
+
+from processors.decider import Invalid, Processor
+from schemas.envelope import Message
+from streams.deadletter import dead_letter
+from streams.ports import EventLog, OutRecord, Record, Snapshot, TopicPartition
+from streams.serde import DecodeError, Serde
+
+__all__ = ["Runner", "Sink", "Times", "decode_record", "step"]
+
+S = TypeVar("S")
+Times = dict[TopicPartition, int]
+"""The last good `occurred_at` seen per input partition (the time of its dead letters)."""
+
+_SNAP = struct.Struct(">4sI")
+_SNAP_MAGIC = b"CCXS"
+
+
+class Sink(Protocol):
+    """A side-effecting consumer; `write` must be idempotent (a batch may be written twice)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def inputs(self) -> Sequence[str]: ...
+
+    def write(self, batch: Sequence[tuple[Record, Message[Any]]]) -> None: ...
+
+
+def decode_record(
+    serde: Serde, name: str, record: Record, times: Times
+) -> tuple[Message[Any] | None, OutRecord | None]:
+    """The record's message, or (None, its dead letter); updates `times` on success."""
+    tp = (record.topic, record.partition)
+    try:
+        msg = serde.decode(record.value)
+    except DecodeError as exc:
+        letter = dead_letter(record, name, "DecodeError", exc.reason, occurred_at=times.get(tp, 0))
+        return None, serde.out(letter)
+    times[tp] = msg.envelope.occurred_at
+    return msg, None
+
+
+def step(
+    processor: Processor[S], serde: Serde, state: S, record: Record, times: Times
+) -> tuple[S, list[OutRecord], bool]:
+    """Process one record: (new state, output records, whether the output is a dead letter)."""
+    msg, letter = decode_record(serde, processor.name, record, times)
+    if msg is None:
+        assert letter is not None
+        return state, [letter], True
+    try:
+        new_state, outputs = processor.process(state, msg)
+        return new_state, [serde.out(o) for o in outputs], False
+    except Invalid as exc:
+        error, reason = "Invalid", exc.reason
+    except Exception as exc:  # a processor bug must not stop the log: quarantine the input
+        error, reason = type(exc).__name__, f"processor error: {type(exc).__name__}: {exc}"
+    at = times.get((record.topic, record.partition), 0)
+    letter_msg = dead_letter(record, processor.name, error, reason, occurred_at=at, cause=msg)
+    return state, [serde.out(letter_msg)], True
+
+
+class Runner:
+    """Drives a `Processor` (group `processor.name`) or a `Sink` (group `sink.name`) exactly-once.
+
+    Counters for progress output: `handled` input records, `outputs` and `dead_letters`
+    appended, `batches` committed, `replayed` records re-processed on restore.
+    """
+
+    def __init__(
+        self,
+        target: Processor[Any] | Sink,
+        log: EventLog,
+        serde: Serde,
+        *,
+        batch_size: int = 500,
+        snapshot_every: int = 50,
+        poll_timeout_s: float = 0.0,
+    ) -> None:
+        self.processor: Processor[Any] | None = None
+        self.sink: Sink | None = None
+        if hasattr(target, "process"):
+            self.processor = cast("Processor[Any]", target)
+            initial: Any = self.processor.initial_state()
+        elif hasattr(target, "write"):
+            self.sink = target
+            initial = None
+        else:
+            raise TypeError(f"{type(target).__name__} is neither a Processor (process) nor a Sink (write)")
+        self.name: str = target.name
+        self.version = int(getattr(target, "version", 1))
+        self.log, self.serde = log, serde
+        self.batch_size, self.snapshot_every, self.poll_timeout_s = batch_size, snapshot_every, poll_timeout_s
+        self.handled = self.dead_letters = self.outputs = self.batches = self.replayed = 0
+        self._state: Any = initial
+        self._times: Times = {}
+        self._consumer = log.consumer(self.name, list(target.inputs))
+        try:
+            self._restore(initial)
+        except BaseException:
+            self._consumer.close()
+            raise
+
+    @property
+    def state(self) -> Any:
+        """The state as of the last commit (immutable; safe to read from another thread)."""
+        return self._state
+
+    # -- handling a batch: the one place a processor and a sink differ
+
+    def _handle(
+        self, state: Any, records: Sequence[Record], times: Times, *, replay: bool
+    ) -> tuple[Any, list[OutRecord], int]:
+        """(state, outputs, how many of them are dead letters); no side effects when replaying."""
+        outputs: list[OutRecord] = []
+        dead = 0
+        if self.processor is not None:
+            for record in records:
+                state, outs, is_dead = step(self.processor, self.serde, state, record, times)
+                outputs.extend(outs)
+                dead += is_dead
+            return state, outputs, dead
+        good: list[tuple[Record, Message[Any]]] = []
+        for record in records:
+            msg, letter = decode_record(self.serde, self.name, record, times)
+            if msg is not None:
+                good.append((record, msg))
+            elif letter is not None:
+                outputs.append(letter)
+                dead += 1
+        if good and not replay and self.sink is not None:
+            self.sink.write(good)
+        return state, outputs, dead
+
+    # -- snapshots
+
+    def _pack(self, state: Any, times: Times) -> bytes:
+        return _SNAP.pack(_SNAP_MAGIC, self.version) + pickle.dumps((state, times), pickle.HIGHEST_PROTOCOL)
+
+    def _unpack(self, snap: Snapshot | None) -> tuple[Any, Times] | None:
+        if snap is None or len(snap.state) < _SNAP.size:
+            return None
+        magic, version = _SNAP.unpack_from(snap.state)
+        if magic != _SNAP_MAGIC or version != self.version:
+            return None  # another processor version: rebuild from offset 0
+        try:
+            state, times = pickle.loads(snap.state[_SNAP.size :])
+        except Exception:
+            return None
+        return state, times
+
+    def _restore(self, initial: Any) -> None:
+        committed = self._consumer.positions()
+        snap = self.log.load_snapshot(self.name)
+        loaded = self._unpack(snap)
+        state, times = loaded if loaded is not None else (initial, {})
+        start = {tp: (snap.positions.get(tp, 0) if loaded and snap else 0) for tp in committed}
+        # A sink has no state to rebuild: it keeps the snapshot's times and skips the tail.
+        if self.processor is not None and any(start[tp] < committed[tp] for tp in committed):
+            self._consumer.seek(start)
+            while True:
+                pos = self._consumer.positions()
+                if all(pos[tp] >= committed[tp] for tp in committed):
+                    break
+                records = self._consumer.poll(self.batch_size, self.poll_timeout_s)
+                if not records:
+                    break
+                tail = [r for r in records if r.offset < committed[(r.topic, r.partition)]]
+                state, _outputs, _dead = self._handle(state, tail, times, replay=True)
+                self.replayed += len(tail)
+            self._consumer.seek(committed)
+        self._state, self._times = state, times
+
+    # -- the loop
+
+    def run_once(self) -> int:
+        """Poll, handle and commit one batch; the number of input records handled."""
+        records = self._consumer.poll(self.batch_size, self.poll_timeout_s)
+        if not records:
+            return 0
+        times = dict(self._times)
+        state, outputs, dead = self._handle(self._state, records, times, replay=False)
+        positions = self._consumer.positions()
+        snapshot = None
+        if (self.batches + 1) % self.snapshot_every == 0:
+            snapshot = Snapshot(self._pack(state, times), positions)
+        try:
+            self.log.commit(self.name, outputs, positions, snapshot)
+        except BaseException:
+            committed = self.log.committed(self.name)
+            self._consumer.seek({tp: committed.get(tp, 0) for tp in positions})
+            raise
+        self._state, self._times = state, times
+        self.handled += len(records)
+        self.outputs += len(outputs) - dead
+        self.dead_letters += dead
+        self.batches += 1
+        return len(records)
+
+    def run_until_idle(self) -> int:
+        """Run batches until the input is exhausted; the number of records handled."""
+        total = 0
+        while n := self.run_once():
+            total += n
+        return total
+
+    def run_forever(self, stop: threading.Event, idle_sleep_s: float = 0.05) -> None:
+        while not stop.is_set():
+            if not self.run_once():
+                stop.wait(idle_sleep_s)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,41 @@
+"""Follow topics without a consumer group: read every partition from where we last were.
+
+Used by edges and read-side helpers that watch the log (the simulator observing the ACD's
+decisions, audit tools). It never commits anything and takes no group lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from schemas.envelope import Message
+from streams.ports import EventLog, Record
+from streams.serde import DecodeError, Serde
+
+__all__ = ["Tail"]
+
+
+class Tail:
+    def __init__(self, log: EventLog, serde: Serde, topics: Sequence[str], *, from_end: bool = False) -> None:
+        self._log = log
+        self._serde = serde
+        self._next: dict[tuple[str, int], int] = {}
+        for topic in topics:
+            for p in range(log.partitions(topic)):
+                self._next[(topic, p)] = log.end_offset(topic, p) if from_end else 0
+        self.undecodable = 0
+
+    def poll(self, limit: int = 10_000) -> list[tuple[Record, Message[Any]]]:
+        """New records of every partition (topic order, then partition, then offset)."""
+        out: list[tuple[Record, Message[Any]]] = []
+        for (topic, p), offset in self._next.items():
+            records = self._log.read(topic, p, offset, limit)
+            for record in records:
+                try:
+                    out.append((record, self._serde.decode(record.value)))
+                except DecodeError:
+                    self.undecodable += 1
+            if records:
+                self._next[(topic, p)] = records[-1].offset + 1
+        return out

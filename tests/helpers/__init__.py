@@ -1,0 +1,1 @@
+"""Small deterministic processors and scripts shared by the tests (importable as `helpers`)."""
