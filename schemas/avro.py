@@ -92,11 +92,36 @@ def parse_json(text: str) -> Any:
 
 
 def _to_avro(value: Any) -> Any:
+    """A dataclass (or tuple of them) as the plain structure fastavro writes."""
     if isinstance(value, tuple):
         return [_to_avro(v) for v in value]
     if dataclasses.is_dataclass(value):
-        return {f.name: _to_avro(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return _flattener(type(value))(value)  # type: ignore[arg-type]
     return value
+
+
+@cache
+def _flattener(cls: type) -> Any:
+    """Per-class converter to a dict: nested dataclasses and tuples of them converted,
+    plain fields copied (the slow generic walk is done once per class, not per message)."""
+    hints = typing.get_type_hints(cls)
+    plain: list[str] = []
+    nested: list[str] = []
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        args = typing.get_args(tp)
+        is_nested = (isinstance(tp, type) and dataclasses.is_dataclass(tp)) or (
+            typing.get_origin(tp) is tuple and isinstance(args[0], type) and dataclasses.is_dataclass(args[0])
+        )
+        (nested if is_nested else plain).append(f.name)
+
+    def flatten(value: Any) -> dict[str, Any]:
+        out = {n: getattr(value, n) for n in plain}
+        for n in nested:
+            out[n] = _to_avro(getattr(value, n))
+        return out
+
+    return flatten
 
 
 @cache
@@ -124,8 +149,8 @@ def _builder(cls: type) -> Any:
 def encode(message: Message[Any]) -> bytes:
     """Schemaless Avro bytes of a message with the current schema of its body's type."""
     spec = BY_NAME[type(message.body).__name__]
-    record = _to_avro(message.body)
-    record["envelope"] = _to_avro(message.envelope)
+    record = _flattener(spec.cls)(message.body)
+    record["envelope"] = _flattener(Envelope)(message.envelope)
     buf = io.BytesIO()
     fastavro.schemaless_writer(buf, parsed(spec), record)
     return buf.getvalue()
