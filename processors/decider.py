@@ -71,6 +71,11 @@ class Processor(Protocol[S]):
         """Input topic names."""
         ...
 
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Topics it writes (dead letters aside): the runner refuses others, replay checks these."""
+        ...
+
     def initial_state(self) -> S: ...
 
     def process(self, state: S, message: Message[Any]) -> tuple[S, Sequence[Message[Any]]]: ...
@@ -83,6 +88,7 @@ class DeciderProcessor(Generic[S]):
     decider: Decider[S]
     inputs: tuple[str, ...]
     version: int = 1
+    outputs: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

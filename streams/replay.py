@@ -25,7 +25,7 @@ from schemas.system import DeadLetter
 from streams.ports import EventLog, Record, TopicPartition
 from streams.runner import Times, step
 from streams.serde import DecodeError, Serde
-from streams.topics import ALL
+from streams.topics import DEAD_LETTER
 
 __all__ = ["ReplayResult", "replay_check"]
 
@@ -89,7 +89,7 @@ def replay_check(
             by_event_id.setdefault(serde.decode(r.value).envelope.event_id, coord)
 
     recorded: dict[_Coord, list[_Out]] = defaultdict(list)
-    outputs = _existing(log, [t.name for t in ALL if t.name not in processor.inputs])
+    outputs = _existing(log, [*processor.outputs, DEAD_LETTER.name])
     for r in _read_all(log, f"{processor.name}.replay-check-outputs", outputs):
         try:
             msg = serde.decode(r.value)

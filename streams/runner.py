@@ -80,7 +80,11 @@ def step(
         return state, [letter], True
     try:
         new_state, outputs = processor.process(state, msg)
-        return new_state, [serde.out(o) for o in outputs], False
+        records = [serde.out(o) for o in outputs]
+        stray = [r.topic for r in records if r.topic not in processor.outputs]
+        if not stray:
+            return new_state, records, False
+        error, reason = "UndeclaredOutput", f"processor error: wrote to {stray}, not among its outputs"
     except Invalid as exc:
         error, reason = "Invalid", exc.reason
     except Exception as exc:  # a processor bug must not stop the log: quarantine the input

@@ -52,7 +52,12 @@ class CounterDecider:
 
 
 def counter_processor(name: str = "counter", version: int = 1) -> DeciderProcessor[CounterState]:
-    return DeciderProcessor(CounterDecider(name), inputs=("cc.commands",), version=version)
+    return DeciderProcessor(
+        CounterDecider(name),
+        inputs=("cc.commands",),
+        version=version,
+        outputs=("cc.agent-events", "cc.command-results"),
+    )
 
 
 def commands(n: int, *, tenants: int = 3, start: int = 0, agent: str = "a") -> list[Message[SetAgentReady]]:

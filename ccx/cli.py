@@ -1,0 +1,193 @@
+"""The `ccx` command line: parses options, builds settings, hands on to ccx's entry points."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ccx.settings import Settings
+
+__all__ = ["main"]
+
+DATA_DIR = click.option(
+    "--data-dir", type=click.Path(file_okay=False), default=None, help="Data directory [env CCX_DATA_DIR]."
+)
+
+
+def _sim_config(agents: int, queues: int, rate: str, tenant: str) -> Any:
+    from telephony.simulator import SimConfig, parse_rate
+
+    try:
+        per_hour = parse_rate(rate)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--rate") from None
+    return SimConfig(tenant=tenant, agents=agents, queues=queues, arrival_rate_per_hour=per_hour)
+
+
+@click.group()
+def main() -> None:
+    """ccx: an event-sourced contact center."""
+
+
+@main.command()
+@DATA_DIR
+@click.option("--agents", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--queues", default=2, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--rate", default="300/h", show_default=True, help="Total arrival rate, e.g. 300/h, 5/min.")
+@click.option("--duration", default="1h", show_default=True, help="Simulated time, e.g. 1h, 90m, 1h30m.")
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--start", default=None, help="Simulated start time (ISO, UTC) [2026-01-05T08:00:00Z].")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--no-warehouse", is_flag=True, help="Skip the warehouse sink (log and live stats only).")
+@click.option(
+    "--no-drain", is_flag=True, help="Stop at the end of the duration instead of letting queues empty."
+)
+def simulate(
+    data_dir: str | None,
+    agents: int,
+    queues: int,
+    rate: str,
+    duration: str,
+    seed: int,
+    start: str | None,
+    as_json: bool,
+    no_warehouse: bool,
+    no_drain: bool,
+) -> None:
+    """Simulate traffic fast-forward through the whole pipeline; print the summary.
+
+    Arrivals stop after --duration; then, unless --no-drain, the simulation goes on until
+    every contact is served or abandoned and every wrap-up is done, as when a queue closes.
+    """
+    from ccx.simulate import DEFAULT_START, parse_start, run_simulation
+    from telephony.simulator import parse_duration
+
+    settings = Settings.from_env(data_dir=data_dir)
+    try:
+        duration_ms = parse_duration(duration)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--duration") from None
+    try:
+        start_ms = parse_start(start or DEFAULT_START)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--start") from None
+    result = run_simulation(
+        settings,
+        _sim_config(agents, queues, rate, settings.tenant),
+        seed=seed,
+        duration_ms=duration_ms,
+        start_ms=start_ms,
+        with_warehouse=not no_warehouse,
+        progress=not as_json or sys.stderr.isatty(),
+        drain=not no_drain,
+    )
+    if as_json:
+        click.echo(json.dumps(result, sort_keys=True))
+    else:
+        for key, value in result.items():
+            if key != "queues":
+                click.echo(f"{key:>16}: {value}")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(["queue-intervals"]))
+@DATA_DIR
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option("--interval", default="15m", show_default=True, help="Interval length: 15m, 30m, 1h, 1d.")
+@click.option("--sl-threshold", type=int, default=None, help="Override every queue's SL threshold (s).")
+@click.option(
+    "--short-abandon", type=int, default=None, help="Override every queue's short-abandon threshold (s)."
+)
+@click.option(
+    "--sl-variant",
+    type=click.Choice(["abandons_ignored", "abandons_against", "abandons_for", "answered_only"]),
+    default=None,
+)
+def report(
+    name: str,
+    data_dir: str | None,
+    fmt: str,
+    interval: str,
+    sl_threshold: int | None,
+    short_abandon: int | None,
+    sl_variant: str | None,
+) -> None:
+    """Print a report from the warehouse."""
+    from ccx.reports import run_report
+
+    settings = Settings.from_env(data_dir=data_dir)
+    click.echo(
+        run_report(
+            settings,
+            name,
+            fmt=fmt,
+            interval=interval,
+            sl_threshold_s=sl_threshold,
+            short_abandon_s=short_abandon,
+            sl_variant=sl_variant,
+        ),
+        nl=False,
+    )
+
+
+@main.command()
+@DATA_DIR
+@click.option(
+    "--check", is_flag=True, required=True, help="Compare every re-made decision with the recorded one."
+)
+def replay(data_dir: str | None, check: bool) -> None:
+    """Re-run every decider over the log from the start and compare its decisions."""
+    from ccx.audit import replay_check_all
+
+    settings = Settings.from_env(data_dir=data_dir)
+    decisions, mismatches, details = replay_check_all(settings)
+    for line in details:
+        click.echo(line, err=True)
+    click.echo(f"decisions: {decisions}, mismatches: {mismatches}")
+    sys.exit(1 if mismatches else 0)
+
+
+@main.command("dead-letters")
+@DATA_DIR
+@click.option("--limit", default=50, show_default=True)
+def dead_letters(data_dir: str | None, limit: int) -> None:
+    """List quarantined input with the reason it was rejected."""
+    from ccx.audit import dead_letters as list_dead_letters
+
+    for row in list_dead_letters(Settings.from_env(data_dir=data_dir), limit):
+        click.echo(json.dumps(row))
+
+
+@main.command()
+@DATA_DIR
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--agents", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--queues", default=2, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--rate", default="300/h", show_default=True)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--no-sim", is_flag=True, help="Serve only; no simulated traffic.")
+def up(
+    data_dir: str | None, port: int, host: str, agents: int, queues: int, rate: str, seed: int, no_sim: bool
+) -> None:
+    """Run ccx in one process: log, processors, warehouse sink, simulator and the wallboard."""
+    from ccx.up import serve
+
+    settings = Settings.from_env(data_dir=data_dir)
+    serve(
+        settings,
+        _sim_config(agents, queues, rate, settings.tenant),
+        host=host,
+        port=port,
+        seed=seed,
+        simulate=not no_sim,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""`ccx up`: everything in one process on the embedded default.
+
+The embedded log, the ACD / CDR / live-stats runners and the warehouse sink each in a
+thread, the real-time simulator feeding traffic, and the API with the wallboard on the
+main thread. This process owns the chDB warehouse directory while it runs (one process
+per chDB directory); other commands pointed at it are told so, with the API's URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from api.app import create_app
+from api.live import LiveView
+from ccx.bootstrap import open_pipeline
+from ccx.driver import SimulationDriver
+from ccx.settings import Settings
+from telephony.simulator import SimConfig, Simulator
+
+__all__ = ["serve"]
+
+log = logging.getLogger("ccx.up")
+
+
+def serve(
+    settings: Settings, config: SimConfig, *, host: str, port: int, seed: int, simulate: bool = True
+) -> None:
+    url = f"http://{host}:{port}/"
+    pipeline = open_pipeline(settings, owner_info={"command": "ccx up", "api_url": url})
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def spawn(name: str, target: Any, *args: Any) -> None:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        t.start()
+        threads.append(t)
+
+    pipeline.run_until_idle()  # catch up on what an earlier session left, before serving
+    for name, runner in pipeline.runners.items():
+        spawn(f"runner-{name}", runner.run_forever, stop, 0.05)
+    if simulate:
+        start_ms = int(time.time() * 1000)
+        driver = SimulationDriver(pipeline, Simulator(config, seed, start_ms), settings.tenant, start_ms)
+        driver.setup()
+        spawn("simulator", driver.run_realtime, stop)
+
+    app = create_app(LiveView(state=lambda: pipeline.stats.state, tenant=settings.tenant))
+    print(f"ccx is up: wallboard {url}  (API {url}docs, data in {settings.data_dir})", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=5)
+        pipeline.close()
