@@ -49,7 +49,9 @@ def sample_body(cls: type) -> Any:
 
 
 def sample_message(spec: SchemaSpec) -> Message[Any]:
-    env = Envelope("00000000-0000-4000-8000-000000000001", "acme", 1767600000000, "corr-1", "cause-1", "agent:a01")
+    env = Envelope(
+        "00000000-0000-4000-8000-000000000001", "acme", 1767600000000, "corr-1", "cause-1", "agent:a01"
+    )
     return Message(env, sample_body(spec.cls))
 
 

@@ -1,0 +1,1 @@
+"""FastAPI: queries, live WebSocket streams and the web pages (wallboard first)."""

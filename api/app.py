@@ -1,0 +1,73 @@
+"""The FastAPI application: `/v1` JSON queries, the live WebSocket stream, and the wallboard.
+
+Built by `create_app(live)`; the composition root (`ccx/`) gives it the live view. Routes
+only read: commands arrive through later routers (agent desktop, supervisor, admin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse
+
+from api.live import LiveView
+
+__all__ = ["create_app"]
+
+PUSH_INTERVAL_S = 0.25
+"""How often the wallboard stream checks for a change; staleness stays well under 1 s."""
+
+
+def create_app(live: LiveView) -> FastAPI:
+    app = FastAPI(
+        title="ccx",
+        version="0.1.0",
+        description="Event-sourced contact center: live queue statistics and the wallboard.",
+    )
+
+    @app.get("/v1/health")
+    def health() -> dict[str, str]:
+        """Liveness: the API answers."""
+        return {"status": "ok"}
+
+    @app.get("/v1/queues/live")
+    def queues_live() -> dict[str, Any]:
+        """Every queue now: waiting, longest wait, agents by state and the current interval's metrics."""
+        return live.queues()
+
+    @app.get("/v1/queues/{queue_id}/series")
+    def queue_series(queue_id: str) -> list[dict[str, Any]]:
+        """Today's 15-minute intervals of one queue (offered, answered, SL, ...), oldest first."""
+        known = {q["queue_id"] for q in live.queues()["queues"]}
+        if queue_id not in known:
+            raise HTTPException(404, f"unknown queue {queue_id!r}; known: {', '.join(sorted(known))}")
+        return live.series(queue_id)
+
+    @app.websocket("/v1/stream/wallboard")
+    async def wallboard_stream(ws: WebSocket) -> None:
+        """Pushes the live queues document whenever it changes (and at least once a second)."""
+        await ws.accept()
+        last = ""
+        idle = 0.0
+        try:
+            while True:
+                doc = live.queues()
+                body = json.dumps({**doc, "as_of": 0})
+                if body != last or idle >= 1.0:
+                    doc["series"] = {q["queue_id"]: live.series(q["queue_id"]) for q in doc["queues"]}
+                    await ws.send_text(json.dumps(doc))
+                    last, idle = body, 0.0
+                await asyncio.sleep(PUSH_INTERVAL_S)
+                idle += PUSH_INTERVAL_S
+        except WebSocketDisconnect:
+            return
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def wallboard() -> str:
+        return resources.files("api").joinpath("static/wallboard.html").read_text()
+
+    return app

@@ -1,0 +1,107 @@
+"""`ccx up` as a user starts it: one process with the real-time simulator, the API and the
+wallboard; checked over real HTTP and WebSocket on loopback. Also checks that a second
+command pointed at the same directory is told who owns the warehouse."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+    data = tmp_path_factory.mktemp("up")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ccx.cli",
+            "up",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--rate",
+            "3600/h",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert "ccx is up" in line, line + (proc.stdout.read() if proc.poll() is not None else "")
+    base = f"http://127.0.0.1:{port}"
+    assert base + "/" in line
+    for _ in range(100):
+        try:
+            httpx.get(base + "/v1/health", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield base, data, proc
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_live_queues_show_agents_and_traffic(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    base = server[0]
+    deadline = time.time() + 30
+    doc: dict = {}
+    while time.time() < deadline:
+        doc = httpx.get(base + "/v1/queues/live", timeout=5).json()
+        if doc["queues"] and sum(q["offered"] + q["waiting"] for q in doc["queues"]) > 0:
+            break
+        time.sleep(0.5)
+    assert len(doc["queues"]) == 2
+    assert sum(sum(q["agents"].values()) for q in doc["queues"]) >= 20
+    assert sum(q["offered"] + q["waiting"] for q in doc["queues"]) > 0, doc
+    assert abs(doc["as_of"] / 1000 - time.time()) < 5
+
+
+def test_wallboard_page_and_stream(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    base = server[0]
+    page = httpx.get(base + "/", timeout=5)
+    assert page.status_code == 200 and "/v1/stream/wallboard" in page.text
+    with connect(base.replace("http", "ws") + "/v1/stream/wallboard", open_timeout=5) as ws:
+        first = json.loads(ws.recv(timeout=5))
+        second = json.loads(ws.recv(timeout=5))
+    assert first["queues"] and "series" in first
+    assert second["as_of"] > first["as_of"]
+
+
+def test_unknown_queue_series_is_a_404_naming_it(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    r = httpx.get(server[0] + "/v1/queues/nope/series", timeout=5)
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+
+
+def test_a_second_process_is_told_who_owns_the_warehouse(
+    server: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
+    base, data, proc = server
+    done = subprocess.run(
+        [sys.executable, "-m", "ccx.cli", "report", "queue-intervals", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert f"pid {proc.pid}" in done.stderr and "ccx up" in done.stderr and base in done.stderr
