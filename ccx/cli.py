@@ -152,6 +152,18 @@ def replay(data_dir: str | None, check: bool) -> None:
     sys.exit(1 if mismatches else 0)
 
 
+@main.command("run")
+@click.argument("name", type=click.Choice(["acd", "cdr", "stats", "sink"]))
+@DATA_DIR
+@click.option("--until-idle", is_flag=True, help="Stop when there is nothing left to process.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def run_processor(name: str, data_dir: str | None, until_idle: bool, batch_size: int) -> None:
+    """Run one processor (or the warehouse sink) exactly-once until stopped."""
+    from ccx.run import run_one
+
+    run_one(Settings.from_env(data_dir=data_dir), name, until_idle=until_idle, batch_size=batch_size)
+
+
 @main.command("dead-letters")
 @DATA_DIR
 @click.option("--limit", default=50, show_default=True)
