@@ -130,9 +130,7 @@ def main() -> None:
         f"pipeline wall time            {elapsed:>10.2f} s  (simulate+ACD {t_acd:.2f} s, then CDR/stats/sink)"
     )
     print(f"closed-loop throughput        {pipe_rate:>10,.0f} events/s")
-    print(
-        f"batch pipeline throughput     {n / t_batch:>10,.0f} events/s  ({t_batch:.2f} s, same records)"
-    )
+    print(f"batch pipeline throughput     {n / t_batch:>10,.0f} events/s  ({t_batch:.2f} s, same records)")
     print(f"ACD decisions                 {len(us):>10,}")
     print(f"ACD decision latency p50      {pct(us, 0.50):>10.1f} µs")
     print(f"ACD decision latency p99      {pct(us, 0.99):>10.1f} µs")
