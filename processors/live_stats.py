@@ -78,6 +78,8 @@ class TenantStats:
     contacts: Mapping[str, Tracked] = field(default_factory=dict)
     intervals: Mapping[str, Mapping[int, QueueCounts]] = field(default_factory=dict)
     day_start: int = 0
+    cumulative: Mapping[str, QueueCounts] = field(default_factory=dict)
+    """Per queue, every contact since the start of the log (what `totals` reports)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,8 @@ def _thresholds(s: StatsState, t: TenantStats, queue_id: str) -> Thresholds:
 
 
 def _count(t: TenantStats, queue_id: str, start: int, f: Callable[[QueueCounts], QueueCounts]) -> TenantStats:
-    """Update one interval's counts; an interval not kept (an earlier day) is left alone."""
+    """Update one interval's counts (left alone if not kept: an earlier day) and the cumulative ones."""
+    t = replace(t, cumulative={**t.cumulative, queue_id: f(t.cumulative.get(queue_id, QueueCounts()))})
     per_queue = t.intervals.get(queue_id, {})
     if start not in per_queue:
         return t
@@ -118,12 +121,10 @@ def _roll_day(t: TenantStats, now: int) -> TenantStats:
 def _queued(s: StatsState, t: TenantStats, e: ContactQueued, now: int) -> TenantStats:
     start = metrics.interval_start(now, s.interval_s)
     t = _with_contact(t, e.contact_id, Tracked(e.queue_id, start, now, e.priority))
-    if start < t.day_start:
-        return t
     per_queue = t.intervals.get(e.queue_id, {})
-    old = per_queue.get(start, QueueCounts())
-    new = replace(old, offered=old.offered + 1, waiting=old.waiting + 1)
-    return replace(t, intervals={**t.intervals, e.queue_id: {**per_queue, start: new}})
+    if start >= t.day_start and start not in per_queue:
+        t = replace(t, intervals={**t.intervals, e.queue_id: {**per_queue, start: QueueCounts()}})
+    return _count(t, e.queue_id, start, lambda c: replace(c, offered=c.offered + 1, waiting=c.waiting + 1))
 
 
 def _connected(s: StatsState, t: TenantStats, e: ContactConnected, now: int) -> TenantStats:
@@ -303,16 +304,14 @@ def day_series(state: StatsState, tenant: str, queue_id: str) -> list[dict[str, 
 
 
 def totals(state: StatsState, tenant: str) -> dict[str, Any]:
-    """Summed over every interval kept (the current day): the tenant overall and per queue.
+    """Every contact since the start of the log: the tenant overall and per queue.
 
     `contacts` is every contact that entered a queue (offered + short abandons)."""
     t = state.tenants.get(tenant) or TenantStats()
     overall = QueueCounts()
     queues: list[dict[str, Any]] = []
-    for qid in sorted(t.intervals):
-        sums = QueueCounts()
-        for c in t.intervals[qid].values():
-            sums = sums + c
+    for qid in sorted(t.cumulative):
+        sums = t.cumulative[qid]
         overall = overall + sums
         info = t.queues.get(qid)
         summary = metrics.summarize(sums, _thresholds(state, t, qid))

@@ -325,3 +325,22 @@ def test_totals_sum_every_interval_of_the_day_per_queue_and_overall() -> None:
     json.dumps(out)
     view = queue_view(fold(events), "t1", T0 + 1_031_000)
     assert [(v["queue_id"], v["offered"], v["waiting"]) for v in view] == [("q1", 1, 0), ("q2", 1, 1)]
+
+
+def test_totals_cover_the_whole_log_across_midnight_while_the_day_series_restarts() -> None:
+    day = 86_400_000
+    midnight = T0 - T0 % day + day
+    events = run(
+        at(midnight - 60_000),
+        DefineQueue("q1", "Sales"),
+        RouteContact("c1", "q1"),
+        at(midnight - 30_000),
+        RouteContact("c2", "q1"),
+        at(midnight + 30_000),
+        HangUpContact("c1", "caller"),  # entered yesterday, abandons today
+        RouteContact("c3", "q1"),
+    )
+    state = fold(events)
+    out = totals(state, "t1")
+    assert (out["contacts"], out["offered"], out["abandoned"], out["waiting"]) == (3, 3, 1, 2)
+    assert [s["offered"] for s in day_series(state, "t1", "q1")] == [1]  # today: c3 only
