@@ -9,6 +9,7 @@ schema is migrated on open (`analytics.migrations`).
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,20 +71,25 @@ class ClickHouseWarehouse(Warehouse):
     def __init__(self, client: Client, url: str, held: _lock.DirectoryLock | None = None) -> None:
         self.url = url
         self._client = client
+        self._use = threading.Lock()  # one call at a time: the sink and the API share a client
         self._held = held
 
     def command(self, sql: str, parameters: Params = None) -> None:
-        self._client.command(sql, parameters=parameters)
+        with self._use:
+            self._client.command(sql, parameters=parameters)
 
     def query_rows(self, sql: str, parameters: Params = None) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._client.query(sql, parameters=parameters).result_rows]
+        with self._use:
+            return [tuple(r) for r in self._client.query(sql, parameters=parameters).result_rows]
 
     def query_df(self, sql: str, parameters: Params = None) -> pd.DataFrame:
-        return self._client.query_df(sql, parameters=parameters)
+        with self._use:
+            return self._client.query_df(sql, parameters=parameters)
 
     def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
         if rows:
-            self._client.insert(table, list(rows), column_names=list(columns))
+            with self._use:
+                self._client.insert(table, list(rows), column_names=list(columns))
 
     def close(self) -> None:
         client, held = self._client, self._held

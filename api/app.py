@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from api.live import LiveView
 
@@ -22,7 +23,11 @@ PUSH_INTERVAL_S = 0.25
 """How often the wallboard stream checks for a change; staleness stays well under 1 s."""
 
 
-def create_app(live: LiveView) -> FastAPI:
+ReportRunner = Callable[..., str]
+"""(name, fmt=, interval=, sl_threshold_s=, short_abandon_s=, sl_variant=) -> rendered text."""
+
+
+def create_app(live: LiveView, reports: ReportRunner | None = None) -> FastAPI:
     app = FastAPI(
         title="ccx",
         version="0.1.0",
@@ -46,6 +51,33 @@ def create_app(live: LiveView) -> FastAPI:
         if queue_id not in known:
             raise HTTPException(404, f"unknown queue {queue_id!r}; known: {', '.join(sorted(known))}")
         return live.series(queue_id)
+
+    @app.get("/v1/reports/{name}")
+    def report(
+        name: Literal["queue-intervals"],
+        format: Literal["csv", "json", "table"] = "json",
+        interval: Annotated[str, Query(pattern=r"^\d+[smhd]$", description="15m, 30m, 1h, 1d")] = "15m",
+        sl_threshold_s: Annotated[int | None, Query(ge=0, le=86_400)] = None,
+        short_abandon_s: Annotated[int | None, Query(ge=0, le=86_400)] = None,
+        sl_variant: Literal["abandons_ignored", "abandons_against", "abandons_for", "answered_only"]
+        | None = None,
+    ) -> Response:
+        """A warehouse report (the process serving the API owns the embedded warehouse)."""
+        if reports is None:
+            raise HTTPException(503, "this API has no warehouse attached")
+        try:
+            text = reports(
+                name,
+                fmt=format,
+                interval=interval,
+                sl_threshold_s=sl_threshold_s,
+                short_abandon_s=short_abandon_s,
+                sl_variant=sl_variant,
+            )
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
+        media = {"csv": "text/csv", "json": "application/json"}.get(format, "text/plain")
+        return PlainTextResponse(text, media_type=media)
 
     @app.websocket("/v1/stream/wallboard")
     async def wallboard_stream(ws: WebSocket) -> None:

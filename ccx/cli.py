@@ -120,6 +120,9 @@ def report(
     """Print a report from the warehouse."""
     from ccx.reports import run_report
 
+    if not (sl_threshold is None or sl_threshold >= 0) or not (short_abandon is None or short_abandon >= 0):
+        raise click.BadParameter("thresholds are seconds >= 0")
+
     settings = Settings.from_env(data_dir=data_dir)
     click.echo(
         run_report(

@@ -8,6 +8,7 @@ per chDB directory); other commands pointed at it are told so, with the API's UR
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,6 +20,7 @@ from api.app import create_app
 from api.live import LiveView
 from ccx.bootstrap import open_pipeline
 from ccx.driver import SimulationDriver
+from ccx.reports import render_report
 from ccx.settings import Settings
 from telephony.simulator import SimConfig, Simulator
 
@@ -49,7 +51,12 @@ def serve(
         driver.setup()
         spawn("simulator", driver.run_realtime, stop)
 
-    app = create_app(LiveView(state=lambda: pipeline.stats.state, tenant=settings.tenant))
+    warehouse = pipeline.warehouse
+    assert warehouse is not None
+    app = create_app(
+        LiveView(state=lambda: pipeline.stats.state, tenant=settings.tenant),
+        reports=functools.partial(render_report, warehouse),
+    )
     print(f"ccx is up: wallboard {url}  (API {url}docs, data in {settings.data_dir})", flush=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
