@@ -107,7 +107,7 @@ def test_a_second_process_is_told_who_owns_the_warehouse(
     assert f"pid {proc.pid}" in done.stderr and "ccx up" in done.stderr and base in done.stderr
 
 
-def test_the_owning_process_serves_reports_over_its_api(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
+def test_the_owning_process_serves_reports(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
     base = server[0]
     r = httpx.get(base + "/v1/reports/queue-intervals", params={"format": "csv"}, timeout=30)
     assert r.status_code == 200 and r.text.startswith("tenant,queue_id,interval_start,offered")
