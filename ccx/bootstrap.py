@@ -24,7 +24,7 @@ from streams.ports import EventLog
 from streams.runner import Runner
 from streams.serde import Serde
 
-__all__ = ["Pipeline", "build_processors", "open_log", "open_pipeline"]
+__all__ = ["RUNNERS", "Pipeline", "build_processors", "open_log", "open_pipeline"]
 
 
 def _embedded(settings: Settings) -> EventLog:
@@ -46,6 +46,10 @@ def open_log(settings: Settings) -> tuple[EventLog, Serde]:
     log = factory(settings)
     log.ensure_topics(topics.ALL)
     return log, Serde(log)  # type: ignore[arg-type]
+
+
+RUNNERS = ("acd", "cdr", "stats", "sink")
+"""Every runner `open_pipeline` can build, in dependency order."""
 
 
 def build_processors() -> dict[str, Processor[Any]]:
@@ -92,12 +96,18 @@ def open_pipeline(
     with_warehouse: bool = True,
     owner_info: dict[str, Any] | None = None,
     batch_size: int = 500,
+    runners: tuple[str, ...] = RUNNERS,
+    processors: dict[str, Processor[Any]] | None = None,
 ) -> Pipeline:
+    """The log, the serde, the named runners (each owns its consumer group) and, with
+    `with_warehouse`, the warehouse (and its sink, if "sink" is among `runners`)."""
     log, serde = open_log(settings)
     pipeline = Pipeline(settings, log, serde)
-    for name, processor in build_processors().items():
-        pipeline.runners[name] = Runner(processor, log, serde, batch_size=batch_size)
+    for name, processor in (processors or build_processors()).items():
+        if name in runners:
+            pipeline.runners[name] = Runner(processor, log, serde, batch_size=batch_size)
     if with_warehouse:
         pipeline.warehouse = open_warehouse(settings.warehouse, owner_info=owner_info)
-        pipeline.runners["sink"] = Runner(WarehouseSink(pipeline.warehouse), log, serde, batch_size=5000)
+        if "sink" in runners:
+            pipeline.runners["sink"] = Runner(WarehouseSink(pipeline.warehouse), log, serde, batch_size=5000)
     return pipeline

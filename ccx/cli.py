@@ -196,11 +196,27 @@ def up(
     settings = Settings.from_env(data_dir=data_dir)
     serve(
         settings,
-        _sim_config(agents, queues, rate, settings.tenant),
+        None if no_sim else _sim_config(agents, queues, rate, settings.tenant),
         host=host,
         port=port,
         seed=seed,
-        simulate=not no_sim,
+    )
+
+
+@main.command()
+@DATA_DIR
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def api(data_dir: str | None, port: int, host: str) -> None:
+    """Serve the API and wallboard from the log (no simulator, no deciders): the production
+    read side, one instance per CCX_INSTANCE, each folding its own live statistics."""
+    import os
+
+    from ccx.up import serve
+
+    settings = Settings.from_env(data_dir=data_dir)
+    serve(
+        settings, None, host=host, port=port, runners=("stats",), instance=os.environ.get("CCX_INSTANCE", "0")
     )
 
 

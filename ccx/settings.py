@@ -9,7 +9,20 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["Settings"]
+__all__ = ["ENV_VARS", "Settings"]
+
+ENV_VARS = (
+    "CCX_DATA_DIR",
+    "CCX_BACKEND",
+    "CCX_WAREHOUSE_URL",
+    "CCX_TENANT",
+    "CCX_BOOTSTRAP",
+    "CCX_SCHEMA_REGISTRY_URL",
+    "CCX_REPLICATION_FACTOR",
+    "CCX_MIN_INSYNC_REPLICAS",
+    "CCX_INSTANCE",
+)
+"""Every environment variable ccx reads (docker-compose.yml is checked against this list)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,16 +31,26 @@ class Settings:
     backend: str = "embedded"
     warehouse_url: str | None = None
     tenant: str = "demo"
+    bootstrap: str | None = None
+    """Kafka bootstrap servers (host:port,...) for backend "kafka"."""
+    schema_registry_url: str | None = None
+    """A Confluent Schema Registry; without one, schema ids live in a compacted topic."""
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then CCX_DATA_DIR / CCX_BACKEND / CCX_WAREHOUSE_URL / CCX_TENANT, then
-        explicit overrides (CLI options) that are not None."""
+        """Defaults, then the CCX_* environment (ENV_VARS), then explicit overrides (CLI
+        options) that are not None."""
         base = cls(
             data_dir=Path(os.environ.get("CCX_DATA_DIR", "data/demo")),
             backend=os.environ.get("CCX_BACKEND", "embedded"),
             warehouse_url=os.environ.get("CCX_WAREHOUSE_URL") or None,
             tenant=os.environ.get("CCX_TENANT", "demo"),
+            bootstrap=os.environ.get("CCX_BOOTSTRAP") or None,
+            schema_registry_url=os.environ.get("CCX_SCHEMA_REGISTRY_URL") or None,
+            replication_factor=int(os.environ.get("CCX_REPLICATION_FACTOR", "1")),
+            min_insync_replicas=int(os.environ.get("CCX_MIN_INSYNC_REPLICAS", "1")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

@@ -18,10 +18,11 @@ import uvicorn
 
 from api.app import create_app
 from api.live import LiveView
-from ccx.bootstrap import open_pipeline
+from ccx.bootstrap import RUNNERS, build_processors, open_pipeline
 from ccx.driver import SimulationDriver
 from ccx.reports import render_report
 from ccx.settings import Settings
+from processors.live_stats import LiveStats
 from telephony.simulator import SimConfig, Simulator
 
 __all__ = ["serve"]
@@ -30,10 +31,32 @@ log = logging.getLogger("ccx.up")
 
 
 def serve(
-    settings: Settings, config: SimConfig, *, host: str, port: int, seed: int, simulate: bool = True
+    settings: Settings,
+    config: SimConfig | None,
+    *,
+    host: str,
+    port: int,
+    seed: int = 0,
+    runners: tuple[str, ...] = RUNNERS,
+    instance: str = "0",
 ) -> None:
+    """Serve the API with the given runners in threads; with a `config`, also simulate traffic.
+
+    `ccx up` runs every runner and the simulator; `ccx api` runs only its own live-stats
+    projection (group `stats-api-<instance>`, so it never takes the `stats` group of
+    `ccx run stats`) and, when the warehouse is a server, answers reports too.
+    """
     url = f"http://{host}:{port}/"
-    pipeline = open_pipeline(settings, owner_info={"command": "ccx up", "api_url": url})
+    processors = build_processors()
+    if runners == ("stats",):
+        processors["stats"] = LiveStats(name=f"stats-api-{instance}")
+    pipeline = open_pipeline(
+        settings,
+        owner_info={"command": "ccx up" if config else "ccx api", "api_url": url},
+        runners=runners,
+        processors=processors,
+        with_warehouse="sink" in runners or not settings.warehouse.startswith("chdb://"),
+    )
     stop = threading.Event()
     threads: list[threading.Thread] = []
 
@@ -45,17 +68,16 @@ def serve(
     pipeline.run_until_idle()  # catch up on what an earlier session left, before serving
     for name, runner in pipeline.runners.items():
         spawn(f"runner-{name}", runner.run_forever, stop, 0.05)
-    if simulate:
+    if config is not None:
         start_ms = int(time.time() * 1000)
         driver = SimulationDriver(pipeline, Simulator(config, seed, start_ms), settings.tenant, start_ms)
         driver.setup()
         spawn("simulator", driver.run_realtime, stop)
 
     warehouse = pipeline.warehouse
-    assert warehouse is not None
     app = create_app(
         LiveView(state=lambda: pipeline.stats.state, tenant=settings.tenant),
-        reports=functools.partial(render_report, warehouse),
+        reports=functools.partial(render_report, warehouse) if warehouse is not None else None,
     )
     print(f"ccx is up: wallboard {url}  (API {url}docs, data in {settings.data_dir})", flush=True)
     try:

@@ -242,9 +242,12 @@ class LiveStats:
     inputs: tuple[str, ...] = ("cc.config-events", "cc.contact-events", "cc.agent-events")
     outputs: tuple[str, ...] = ()
 
-    def __init__(self, interval_s: int = 900, sl_variant: str = "abandons_against") -> None:
+    def __init__(
+        self, interval_s: int = 900, sl_variant: str = "abandons_against", name: str = "stats"
+    ) -> None:
         Thresholds(sl_variant=sl_variant, interval_s=interval_s)  # validates both
         self.interval_s, self.sl_variant = interval_s, sl_variant
+        self.name = name  # an API instance folds its own copy under its own group
 
     def initial_state(self) -> StatsState:
         return StatsState(self.interval_s, self.sl_variant)

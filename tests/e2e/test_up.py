@@ -115,3 +115,28 @@ def test_the_owning_process_serves_reports(server: tuple[str, Path, subprocess.P
     assert bad.status_code == 422 and "interval" in bad.text
     unknown = httpx.get(base + "/v1/reports/nope", timeout=30)
     assert unknown.status_code == 422
+
+
+def test_ccx_api_serves_the_live_view_of_an_existing_log(tmp_path: Path) -> None:
+    sim = subprocess.run(
+        [sys.executable, "-m", "ccx.cli", "simulate", "--data-dir", str(tmp_path), "--duration", "10m", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert sim.returncode == 0, sim.stderr
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ccx.cli", "api", "--data-dir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and "ccx is up" in proc.stdout.readline()
+        doc = httpx.get(f"http://127.0.0.1:{port}/v1/queues/live", timeout=10).json()
+        assert len(doc["queues"]) == 2
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/reports/queue-intervals", timeout=10).status_code == 503
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
