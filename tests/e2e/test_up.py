@@ -25,6 +25,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(base: str) -> None:
+    """`ccx is up` is printed just before the server binds: wait until it answers."""
+    for _ in range(200):
+        try:
+            httpx.get(base + "/v1/health", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{base} never answered")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     data = tmp_path_factory.mktemp("up")
@@ -51,12 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     assert "ccx is up" in line, line + (proc.stdout.read() if proc.poll() is not None else "")
     base = f"http://127.0.0.1:{port}"
     assert base + "/" in line
-    for _ in range(100):
-        try:
-            httpx.get(base + "/v1/health", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    wait_healthy(base)
     yield base, data, proc
     proc.terminate()
     proc.wait(timeout=20)
@@ -119,7 +125,7 @@ def test_the_owning_process_serves_reports(server: tuple[str, Path, subprocess.P
 
 def test_ccx_api_serves_the_live_view_of_an_existing_log(tmp_path: Path) -> None:
     sim = subprocess.run(
-        [sys.executable, "-m", "ccx.cli", "simulate", "--data-dir", str(tmp_path), "--duration", "10m", "--json"],
+        [sys.executable, "-m", "ccx.cli", "simulate", "--data-dir", str(tmp_path), "--duration", "10m"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -134,6 +140,7 @@ def test_ccx_api_serves_the_live_view_of_an_existing_log(tmp_path: Path) -> None
     )
     try:
         assert proc.stdout is not None and "ccx is up" in proc.stdout.readline()
+        wait_healthy(f"http://127.0.0.1:{port}")
         doc = httpx.get(f"http://127.0.0.1:{port}/v1/queues/live", timeout=10).json()
         assert len(doc["queues"]) == 2
         assert httpx.get(f"http://127.0.0.1:{port}/v1/reports/queue-intervals", timeout=10).status_code == 503
