@@ -19,7 +19,8 @@ $(BIN)/ccx: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(BIN)/ccx
 
-install: $(BIN)/ccx ## create .venv and install ccx with its dev tools
+install: $(BIN)/ccx ## create .venv and install ccx with its dev tools (and Java + Maven for local Kafka)
+	bash infra/kafka/ensure-java.sh
 
 up: install      ## run ccx on the embedded default with simulated traffic and the wallboard
 	$(BIN)/ccx up --data-dir $(DATA) --port $(PORT) $(ARGS)

@@ -220,5 +220,39 @@ def api(data_dir: str | None, port: int, host: str) -> None:
     )
 
 
+@main.group("kafka-local")
+def kafka_local() -> None:
+    """A real Apache Kafka (KRaft) on 127.0.0.1 for local development (see infra/kafka/README.md)."""
+
+
+@kafka_local.command("start")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (bootstrap, pid, ...).")
+@click.option("--brokers", type=click.Choice(["1", "3"]), default="1", show_default=True)
+def kafka_local_start(as_json: bool, brokers: str) -> None:
+    """Resolve Kafka from Maven Central if needed, start it detached, print where it listens."""
+    from ccx.kafka_local import start
+    from infra.kafka.local import KafkaLocalError
+
+    try:
+        info = start(int(brokers))
+    except KafkaLocalError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(info, sort_keys=True))
+    else:
+        click.echo(
+            f"kafka {info['version']} at {info['bootstrap']} (pid {info['pid']}, logs {info['data_dir']})"
+        )
+
+
+@kafka_local.command("stop")
+def kafka_local_stop() -> None:
+    """Stop the Kafka that `ccx kafka-local start` left running."""
+    from ccx.kafka_local import stop
+
+    if not stop():
+        click.echo("no local kafka recorded as running", err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka_fixtures import *  # noqa: F403  # real Kafka broker fixtures
 
 from streams.embedded import EmbeddedLog
 from streams.serde import Serde

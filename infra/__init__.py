@@ -1,0 +1,1 @@
+"""Local real infrastructure for development and tests (see infra/kafka/README.md)."""
