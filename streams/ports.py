@@ -102,7 +102,9 @@ class EventLog(ABC):
 
     @abstractmethod
     def end_offset(self, topic: str, partition: int) -> int:
-        """The offset the next appended record of this partition will get."""
+        """The end of the partition as a read_committed reader sees it (the next offset to read).
+
+        Offsets are positions, not counts: on Kafka, transaction markers take offsets too."""
 
     @abstractmethod
     def committed(self, group: str) -> dict[TopicPartition, int]:

@@ -1,0 +1,210 @@
+"""Topic provisioning on Kafka from the topic registry, and the names ccx uses on a cluster.
+
+`provision` creates the registry's missing topics with their partitions, replication
+factor, `min.insync.replicas`, cleanup policy and retention, and verifies existing ones:
+a topic whose partition count differs from the registry raises `TopicMismatch` naming the
+topic and both counts (Kafka cannot shrink a topic, and growing it would move keys), or,
+with `strict=False` (the port's `ensure_topics`: existing topics stay as they are), logs it.
+
+`Names` maps ccx's names to the cluster's: a `namespace` prefix (empty by default) lets
+several ccx deployments or test runs share one cluster without seeing each other's topics,
+groups or transactional ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # type: ignore[attr-defined]
+
+__all__ = [
+    "SCHEMAS_TOPIC",
+    "SNAPSHOTS_TOPIC",
+    "KafkaLogError",
+    "Names",
+    "TopicMismatch",
+    "TopicSpec",
+    "offsets",
+    "provision",
+]
+
+_SETTLING = (
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError.LEADER_NOT_AVAILABLE,
+)
+
+_log = logging.getLogger(__name__)
+
+SNAPSHOTS_TOPIC = "_ccx-snapshots"
+SCHEMAS_TOPIC = "_ccx-schemas"
+
+
+class KafkaLogError(RuntimeError):
+    """A Kafka operation failed; the message names the topic, partition or group involved."""
+
+
+class TopicMismatch(KafkaLogError):
+    """An existing topic does not match the registry (e.g. its partition count)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """What Kafka needs to know to create a topic (from `streams.topics.Topic` or internal)."""
+
+    name: str
+    partitions: int
+    compacted: bool = False
+    retention_ms: int = -1
+
+    @classmethod
+    def of(cls, topic: object) -> TopicSpec:
+        return cls(
+            str(topic.name),  # type: ignore[attr-defined]
+            int(topic.partitions),  # type: ignore[attr-defined]
+            bool(getattr(topic, "compacted", False)),
+            int(getattr(topic, "retention_ms", -1)),
+        )
+
+
+INTERNAL = (TopicSpec(SNAPSHOTS_TOPIC, 1, compacted=True), TopicSpec(SCHEMAS_TOPIC, 1, compacted=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """ccx names to cluster names: topics, groups and transactional ids get `namespace` in front."""
+
+    namespace: str = ""
+
+    def topic(self, name: str) -> str:
+        return self.namespace + name
+
+    def ccx_topic(self, cluster_name: str) -> str | None:
+        """The ccx name of a cluster topic, or None if it is not in this namespace."""
+        if not cluster_name.startswith(self.namespace):
+            return None
+        return cluster_name[len(self.namespace) :]
+
+    def group(self, group: str) -> str:
+        return self.namespace + group
+
+    def transactional_id(self, group: str, instance: str) -> str:
+        return f"{self.namespace}ccx-{group}-{instance}"
+
+
+def provision(
+    admin: AdminClient,
+    names: Names,
+    topics: Sequence[TopicSpec],
+    *,
+    replication_factor: int,
+    min_insync_replicas: int,
+    strict: bool = True,
+    timeout_s: float = 30.0,
+) -> None:
+    """Create the missing `topics`; an existing one whose partition count differs raises
+    `TopicMismatch` naming each mismatch (`strict`) or is logged and left as it is."""
+    wanted = {names.topic(t.name): t for t in topics}
+    existing = admin.list_topics(timeout=timeout_s).topics
+    mismatches = [
+        f"topic {name!r} has {len(existing[name].partitions)} partitions on the cluster but the "
+        f"registry says {spec.partitions}"
+        for name, spec in wanted.items()
+        if name in existing
+        and existing[name].error is None
+        and len(existing[name].partitions) != spec.partitions
+    ]
+    if mismatches and strict:
+        raise TopicMismatch(
+            "; ".join(mismatches) + " (keys would land elsewhere: fix the registry or migrate)"
+        )
+    for mismatch in mismatches:
+        _log.warning("%s; left as it is", mismatch)
+    missing = [
+        NewTopic(
+            name,
+            num_partitions=spec.partitions,
+            replication_factor=replication_factor,
+            config=_config(spec, min_insync_replicas),
+        )
+        for name, spec in wanted.items()
+        if name not in existing or existing[name].error is not None
+    ]
+    if not missing:
+        return
+    for name, future in admin.create_topics(missing, operation_timeout=timeout_s).items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:  # created concurrently
+                continue
+            raise KafkaLogError(f"cannot create topic {name!r}: {exc.args[0].str()}") from exc
+    _await_leaders(admin, [t.topic for t in missing], timeout_s)
+
+
+def _await_leaders(admin: AdminClient, names: list[str], timeout_s: float) -> None:
+    """Wait until every partition of the new topics has a leader (metadata settles)."""
+    deadline = time.monotonic() + timeout_s
+    pending = list(names)
+    while pending:
+        topics = admin.list_topics(timeout=timeout_s).topics
+        pending = [
+            n
+            for n in pending
+            if n not in topics
+            or topics[n].error is not None
+            or any(p.leader < 0 for p in topics[n].partitions.values())
+        ]
+        if pending and time.monotonic() > deadline:
+            raise KafkaLogError(f"topics {pending} have no leader after {timeout_s}s")
+        if pending:
+            time.sleep(0.05)
+
+
+def _config(spec: TopicSpec, min_insync_replicas: int) -> dict[str, str]:
+    config = {
+        "min.insync.replicas": str(min_insync_replicas),
+        "cleanup.policy": "compact" if spec.compacted else "delete",
+    }
+    if not spec.compacted:
+        config["retention.ms"] = str(spec.retention_ms)
+    return config
+
+
+def offsets(
+    admin: AdminClient, partitions: Sequence[tuple[str, int]], *, latest: bool = True, timeout_s: float = 30.0
+) -> dict[tuple[str, int], int]:
+    """Per (cluster topic, partition): the last stable offset (`latest`, read_committed) or the
+    log start offset, in one request per leader; retries while leadership settles."""
+    if not partitions:
+        return {}
+    spec = OffsetSpec.latest() if latest else OffsetSpec.earliest()  # type: ignore[no-untyped-call]
+    deadline = time.monotonic() + timeout_s
+    out: dict[tuple[str, int], int] = {}
+    pending = list(partitions)
+    while pending:
+        futures = admin.list_offsets(
+            {TopicPartition(t, p): spec for t, p in pending},
+            isolation_level=IsolationLevel.READ_COMMITTED,
+            request_timeout=timeout_s,
+        )
+        retry = []
+        for tp, future in futures.items():
+            try:
+                out[(tp.topic, tp.partition)] = int(future.result().offset)
+            except KafkaException as exc:
+                err = exc.args[0]
+                if (err.retriable() or err.code() in _SETTLING) and time.monotonic() < deadline:
+                    retry.append((tp.topic, tp.partition))
+                    continue
+                raise KafkaLogError(
+                    f"offsets of topic {tp.topic!r} partition {tp.partition}: {err.str()}"
+                ) from exc
+        pending = retry
+        if pending:
+            time.sleep(0.05)
+    return out
