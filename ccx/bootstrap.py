@@ -32,7 +32,21 @@ def _embedded(settings: Settings) -> EventLog:
     return EmbeddedLog(settings.log_path)
 
 
-LOG_ADAPTERS: dict[str, Callable[[Settings], EventLog]] = {"embedded": _embedded}
+def _kafka(settings: Settings) -> EventLog:
+    from streams.kafka import KafkaLog
+
+    if not settings.bootstrap:
+        raise SystemExit("backend kafka needs the bootstrap servers: --bootstrap HOST:PORT or CCX_BOOTSTRAP")
+    return KafkaLog(
+        settings.bootstrap,
+        schema_registry_url=settings.schema_registry_url,
+        replication_factor=settings.replication_factor,
+        min_insync_replicas=settings.min_insync_replicas,
+        namespace=settings.namespace,
+    )
+
+
+LOG_ADAPTERS: dict[str, Callable[[Settings], EventLog]] = {"embedded": _embedded, "kafka": _kafka}
 
 
 def open_log(settings: Settings) -> tuple[EventLog, Serde]:

@@ -21,6 +21,7 @@ ENV_VARS = (
     "CCX_REPLICATION_FACTOR",
     "CCX_MIN_INSYNC_REPLICAS",
     "CCX_INSTANCE",
+    "CCX_NAMESPACE",
 )
 """Every environment variable ccx reads (docker-compose.yml is checked against this list)."""
 
@@ -37,6 +38,8 @@ class Settings:
     """A Confluent Schema Registry; without one, schema ids live in a compacted topic."""
     replication_factor: int = 1
     min_insync_replicas: int = 1
+    namespace: str = ""
+    """A prefix for every topic, group and transactional id (several ccx on one cluster)."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -51,6 +54,7 @@ class Settings:
             schema_registry_url=os.environ.get("CCX_SCHEMA_REGISTRY_URL") or None,
             replication_factor=int(os.environ.get("CCX_REPLICATION_FACTOR", "1")),
             min_insync_replicas=int(os.environ.get("CCX_MIN_INSYNC_REPLICAS", "1")),
+            namespace=os.environ.get("CCX_NAMESPACE", ""),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
