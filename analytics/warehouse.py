@@ -24,9 +24,15 @@ from clickhouse_connect.driver.exceptions import ProgrammingError
 
 from analytics import lock as _lock
 
-__all__ = ["ClickHouseWarehouse", "Warehouse", "WarehouseError", "open_warehouse"]
+__all__ = ["ClickHouseWarehouse", "Warehouse", "WarehouseError", "open_warehouse", "shareable"]
 
 Params = dict[str, Any] | None
+
+
+def shareable(url: str) -> bool:
+    """Whether many processes may open this warehouse at once: a server yes; an embedded
+    chDB directory has one owner (the process running its sink)."""
+    return urlparse(url).scheme != "chdb"
 
 
 class WarehouseError(RuntimeError):

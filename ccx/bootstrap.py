@@ -7,7 +7,7 @@ Entry points (CLI, `ccx up`, tests, benchmarks) call this and nothing else to as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ def _kafka(settings: Settings) -> EventLog:
         replication_factor=settings.replication_factor,
         min_insync_replicas=settings.min_insync_replicas,
         namespace=settings.namespace,
+        instance=settings.instance,
     )
 
 
@@ -111,7 +112,7 @@ def open_pipeline(
     owner_info: dict[str, Any] | None = None,
     batch_size: int = 500,
     runners: tuple[str, ...] = RUNNERS,
-    processors: dict[str, Processor[Any]] | None = None,
+    processors: Mapping[str, Processor[Any]] | None = None,
 ) -> Pipeline:
     """The log, the serde, the named runners (each owns its consumer group) and, with
     `with_warehouse`, the warehouse (and its sink, if "sink" is among `runners`)."""

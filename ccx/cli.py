@@ -209,15 +209,14 @@ def up(
 @click.option("--host", default="127.0.0.1", show_default=True)
 def api(data_dir: str | None, port: int, host: str) -> None:
     """Serve the API and wallboard from the log (no simulator, no deciders): the production
-    read side, one instance per CCX_INSTANCE, each folding its own live statistics."""
-    import os
-
+    read side, one instance per CCX_INSTANCE, each folding its own live statistics under
+    its own group (so it never takes the `stats` group of `ccx run stats`)."""
     from ccx.up import serve
+    from processors.live_stats import LiveStats
 
     settings = Settings.from_env(data_dir=data_dir)
-    serve(
-        settings, None, host=host, port=port, runners=("stats",), instance=os.environ.get("CCX_INSTANCE", "0")
-    )
+    own = {"stats": LiveStats(name=f"stats-api-{settings.instance}")}
+    serve(settings, None, host=host, port=port, runners=("stats",), processors=own)
 
 
 @main.group("kafka-local")

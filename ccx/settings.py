@@ -39,6 +39,8 @@ class Settings:
     replication_factor: int = 1
     min_insync_replicas: int = 1
     namespace: str = ""
+    instance: str = "0"
+    """This process's instance id: stable transactional ids, the API's own stats group."""
     """A prefix for every topic, group and transactional id (several ccx on one cluster)."""
 
     @classmethod
@@ -55,6 +57,7 @@ class Settings:
             replication_factor=int(os.environ.get("CCX_REPLICATION_FACTOR", "1")),
             min_insync_replicas=int(os.environ.get("CCX_MIN_INSYNC_REPLICAS", "1")),
             namespace=os.environ.get("CCX_NAMESPACE", ""),
+            instance=os.environ.get("CCX_INSTANCE", "0"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

@@ -46,20 +46,14 @@ def _log_is_empty(pipeline: Pipeline) -> bool:
     )
 
 
-def summary(pipeline: Pipeline, tenant: str) -> dict[str, Any]:
-    """Totals over the run per METRICS.md, overall and per queue, plus log counts."""
-    result: dict[str, Any] = dict(totals(pipeline.stats.state, tenant))
-    log = pipeline.log
-    result["events"] = sum(
-        log.end_offset(t.name, p)
-        for t in topics.ALL
-        if t is not topics.COMMANDS
-        for p in range(log.partitions(t.name))
-    )
-    result["commands"] = sum(
-        log.end_offset(topics.COMMANDS.name, p) for p in range(log.partitions(topics.COMMANDS.name))
-    )
-    result["dead_letters"] = log.end_offset(topics.DEAD_LETTER.name, 0)
+def summary(pipeline: Pipeline, driver: SimulationDriver) -> dict[str, Any]:
+    """Totals over the run per METRICS.md, overall and per queue, plus what this run wrote:
+    counted by the driver and the runners (log offsets are positions, not counts)."""
+    result: dict[str, Any] = dict(totals(pipeline.stats.state, driver.tenant))
+    runners = pipeline.runners.values()
+    result["commands"] = driver.appended
+    result["events"] = sum(r.outputs + r.dead_letters for r in runners)
+    result["dead_letters"] = sum(r.dead_letters for r in runners)
     return result
 
 
@@ -99,6 +93,6 @@ def run_simulation(
                 bar.set_description("draining")
                 driver.drain(start_ms + duration_ms + DRAIN_LIMIT_MS, tick)
         pipeline.run_until_idle()
-        return summary(pipeline, settings.tenant)
+        return summary(pipeline, driver)
     finally:
         pipeline.close()

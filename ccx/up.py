@@ -12,17 +12,19 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import uvicorn
 
+from analytics.warehouse import shareable
 from api.app import create_app
 from api.live import LiveView
-from ccx.bootstrap import RUNNERS, build_processors, open_pipeline
+from ccx.bootstrap import RUNNERS, open_pipeline
 from ccx.driver import SimulationDriver
 from ccx.reports import render_report
 from ccx.settings import Settings
-from processors.live_stats import LiveStats
+from processors.decider import Processor
 from telephony.simulator import SimConfig, Simulator
 
 __all__ = ["serve"]
@@ -38,24 +40,21 @@ def serve(
     port: int,
     seed: int = 0,
     runners: tuple[str, ...] = RUNNERS,
-    instance: str = "0",
+    processors: Mapping[str, Processor[Any]] | None = None,
 ) -> None:
     """Serve the API with the given runners in threads; with a `config`, also simulate traffic.
 
-    `ccx up` runs every runner and the simulator; `ccx api` runs only its own live-stats
-    projection (group `stats-api-<instance>`, so it never takes the `stats` group of
-    `ccx run stats`) and, when the warehouse is a server, answers reports too.
+    `ccx up` runs every runner and the simulator; `ccx api` runs only a live-stats
+    projection of its own (given in `processors`) and, when the warehouse is a server,
+    answers reports too.
     """
     url = f"http://{host}:{port}/"
-    processors = build_processors()
-    if runners == ("stats",):
-        processors["stats"] = LiveStats(name=f"stats-api-{instance}")
     pipeline = open_pipeline(
         settings,
         owner_info={"command": "ccx up" if config else "ccx api", "api_url": url},
         runners=runners,
         processors=processors,
-        with_warehouse="sink" in runners or not settings.warehouse.startswith("chdb://"),
+        with_warehouse="sink" in runners or shareable(settings.warehouse),
     )
     stop = threading.Event()
     threads: list[threading.Thread] = []

@@ -68,7 +68,7 @@ class KafkaLog(EventLog, SchemaStore):
     ) -> None:
         self.bootstrap = bootstrap
         self.names = Names(namespace)
-        self.instance = instance if instance is not None else os.environ.get("CCX_INSTANCE", "0")
+        self.instance = instance if instance is not None else "0"
         self._client_id = client_id
         self._rf, self._min_isr = replication_factor, min_insync_replicas
         self._admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": client_id})
