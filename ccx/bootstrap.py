@@ -24,7 +24,7 @@ from streams.ports import EventLog
 from streams.runner import Runner
 from streams.serde import Serde
 
-__all__ = ["RUNNERS", "Pipeline", "build_processors", "open_log", "open_pipeline"]
+__all__ = ["RUNNERS", "Pipeline", "build_processors", "connect_log", "open_log", "open_pipeline"]
 
 
 def _embedded(settings: Settings) -> EventLog:
@@ -50,16 +50,25 @@ def _kafka(settings: Settings) -> EventLog:
 LOG_ADAPTERS: dict[str, Callable[[Settings], EventLog]] = {"embedded": _embedded, "kafka": _kafka}
 
 
-def open_log(settings: Settings) -> tuple[EventLog, Serde]:
-    """The configured log with every registry topic present, and the serde bound to it."""
+def connect_log(settings: Settings) -> EventLog:
+    """The configured log adapter, as it is (no topic created)."""
     try:
         factory = LOG_ADAPTERS[settings.backend]
     except KeyError:
         raise SystemExit(
             f"unknown backend {settings.backend!r}; choose one of {', '.join(LOG_ADAPTERS)}"
         ) from None
-    log = factory(settings)
-    log.ensure_topics(topics.ALL)
+    return factory(settings)
+
+
+def open_log(settings: Settings) -> tuple[EventLog, Serde]:
+    """The configured log with every registry topic present, and the serde bound to it."""
+    log = connect_log(settings)
+    try:
+        log.ensure_topics(topics.ALL)
+    except BaseException:
+        log.close()
+        raise
     return log, Serde(log)  # type: ignore[arg-type]
 
 

@@ -17,6 +17,28 @@ DATA_DIR = click.option(
 )
 
 
+def backend_options(command: Any) -> Any:
+    """--backend, --bootstrap and --namespace: which log to use (else the CCX_* environment)."""
+    for option in reversed(
+        [
+            click.option(
+                "--backend",
+                type=click.Choice(["embedded", "kafka"]),
+                default=None,
+                help="Log backend [env CCX_BACKEND, default embedded].",
+            ),
+            click.option(
+                "--bootstrap", default=None, help="Kafka bootstrap HOST:PORT[,...] [env CCX_BOOTSTRAP]."
+            ),
+            click.option(
+                "--namespace", default=None, help="Prefix of topics and groups on Kafka [env CCX_NAMESPACE]."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 def _sim_config(agents: int, queues: int, rate: str, tenant: str) -> Any:
     from telephony.simulator import SimConfig, parse_rate
 
@@ -34,6 +56,7 @@ def main() -> None:
 
 @main.command()
 @DATA_DIR
+@backend_options
 @click.option("--agents", default=20, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--queues", default=2, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--rate", default="300/h", show_default=True, help="Total arrival rate, e.g. 300/h, 5/min.")
@@ -47,6 +70,9 @@ def main() -> None:
 )
 def simulate(
     data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
     agents: int,
     queues: int,
     rate: str,
@@ -65,7 +91,7 @@ def simulate(
     from ccx.simulate import DEFAULT_START, parse_start, run_simulation
     from telephony.simulator import parse_duration
 
-    settings = Settings.from_env(data_dir=data_dir)
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
     try:
         duration_ms = parse_duration(duration)
     except ValueError as e:
@@ -140,14 +166,17 @@ def report(
 
 @main.command()
 @DATA_DIR
+@backend_options
 @click.option(
     "--check", is_flag=True, required=True, help="Compare every re-made decision with the recorded one."
 )
-def replay(data_dir: str | None, check: bool) -> None:
+def replay(
+    data_dir: str | None, backend: str | None, bootstrap: str | None, namespace: str | None, check: bool
+) -> None:
     """Re-run every decider over the log from the start and compare its decisions."""
     from ccx.audit import replay_check_all
 
-    settings = Settings.from_env(data_dir=data_dir)
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
     decisions, mismatches, details = replay_check_all(settings)
     for line in details:
         click.echo(line, err=True)
@@ -161,7 +190,10 @@ def replay(data_dir: str | None, check: bool) -> None:
 @click.option("--until-idle", is_flag=True, help="Stop when there is nothing left to process.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
 def run_processor(name: str, data_dir: str | None, until_idle: bool, batch_size: int) -> None:
-    """Run one processor (or the warehouse sink) exactly-once until stopped."""
+    """Run one processor (or the warehouse sink) exactly-once until stopped (SIGTERM).
+
+    Configured by the CCX_* environment (backend, bootstrap, namespace, instance, warehouse);
+    beats a heartbeat that `python -m ccx.health run NAME` checks (docker-compose.yml)."""
     from ccx.run import run_one
 
     run_one(Settings.from_env(data_dir=data_dir), name, until_idle=until_idle, batch_size=batch_size)
@@ -169,12 +201,16 @@ def run_processor(name: str, data_dir: str | None, until_idle: bool, batch_size:
 
 @main.command("dead-letters")
 @DATA_DIR
+@backend_options
 @click.option("--limit", default=50, show_default=True)
-def dead_letters(data_dir: str | None, limit: int) -> None:
+def dead_letters(
+    data_dir: str | None, backend: str | None, bootstrap: str | None, namespace: str | None, limit: int
+) -> None:
     """List quarantined input with the reason it was rejected."""
     from ccx.audit import dead_letters as list_dead_letters
 
-    for row in list_dead_letters(Settings.from_env(data_dir=data_dir), limit):
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    for row in list_dead_letters(settings, limit):
         click.echo(json.dumps(row))
 
 
@@ -217,6 +253,51 @@ def api(data_dir: str | None, port: int, host: str) -> None:
     settings = Settings.from_env(data_dir=data_dir)
     own = {"stats": LiveStats(name=f"stats-api-{settings.instance}")}
     serve(settings, None, host=host, port=port, runners=("stats",), processors=own)
+
+
+@main.group()
+def topics() -> None:
+    """The topic registry on the configured log (see docs/topics.md)."""
+
+
+def _topics_out(rows: list[dict[str, Any]], as_json: bool) -> None:
+    from ccx.topics import render
+
+    click.echo(json.dumps(rows, sort_keys=True) if as_json else render(rows), nl=as_json)
+
+
+@topics.command("list")
+@DATA_DIR
+@backend_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def topics_list(
+    data_dir: str | None, backend: str | None, bootstrap: str | None, namespace: str | None, as_json: bool
+) -> None:
+    """Each registry topic and how the log has it (partitions, replicas, settings); changes nothing."""
+    from ccx.topics import listing
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    _topics_out(listing(settings), as_json)
+
+
+@topics.command("apply")
+@DATA_DIR
+@backend_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def topics_apply(
+    data_dir: str | None, backend: str | None, bootstrap: str | None, namespace: str | None, as_json: bool
+) -> None:
+    """Create the missing topics from the registry (partitions, replication factor,
+    min.insync.replicas, cleanup and retention); fail naming any topic that differs."""
+    from ccx.topics import apply
+    from streams.ports import TopicMismatch
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    try:
+        rows = apply(settings)
+    except TopicMismatch as e:
+        raise click.ClickException(str(e)) from None
+    _topics_out(rows, as_json)
 
 
 @main.group("kafka-local")

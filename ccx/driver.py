@@ -2,10 +2,14 @@
 
 Each step takes the next instant at which something happens (a simulated action or the
 once-a-second `Tick`), appends the commands due then to `cc.commands`, lets the ACD decide,
-and shows the simulator the ACD's decisions so simulated agents and callers react. In
-fast-forward the ACD runs synchronously inside the step, so a run is a pure function of
-the seed; in real time the ACD runs in its own thread and the driver sleeps until the
-next instant.
+and shows the simulator the ACD's decisions so simulated agents and callers react.
+
+In fast-forward the ACD runs synchronously inside the step, so a run is a pure function of
+the seed. The simulator sees the decisions as the ACD's runner makes them (`Runner.advance`)
+and the runner commits them every `COMMIT_INTERVAL_S` of wall time: the log's content does
+not depend on where the commits fall, and on Kafka one transaction covers many instants.
+In real time the ACD runs in its own thread (as it would in its own process), the driver
+follows its decisions in the log and sleeps until the next instant.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from telephony.simulator import Simulator
 __all__ = ["SimulationDriver", "tick_message"]
 
 TICK_MS = 1000
+COMMIT_INTERVAL_S = 0.1
+"""Fast-forward: how often (wall time) the ACD's decisions are committed."""
 
 
 def tick_message(tenant: str, at_ms: int) -> Message[Tick]:
@@ -44,12 +50,9 @@ class SimulationDriver:
         self.now_ms = start_ms
         self.next_tick_ms = start_ms + TICK_MS
         self.appended = 0
-        self._tail = Tail(
-            pipeline.log,
-            pipeline.serde,
-            (topics.CONTACT_EVENTS.name, topics.AGENT_EVENTS.name),
-            from_end=True,
-        )
+        self._observed = (topics.CONTACT_EVENTS.name, topics.AGENT_EVENTS.name)
+        self._tail = Tail(pipeline.log, pipeline.serde, self._observed, from_end=True)
+        self._committed_at = time.monotonic()
 
     # -- one mechanism for both modes -------------------------------------------------
     def _append(self, messages: list[Message[Any]]) -> None:
@@ -62,6 +65,19 @@ class SimulationDriver:
         for _record, message in seen:
             self.sim.observe(message)
         return len(seen)
+
+    def _decide(self) -> None:
+        """Fast-forward: the ACD decides what was appended; the simulator sees each decision."""
+        for out in self.pipeline.acd.advance():
+            if out.topic in self._observed:
+                self.sim.observe(self.pipeline.serde.decode(out.value))
+        if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the ACD's pending decisions (fast-forward)."""
+        self.pipeline.acd.flush()
+        self._committed_at = time.monotonic()
 
     def _next_instant(self) -> int:
         due = self.sim.next_due_ms()
@@ -77,14 +93,13 @@ class SimulationDriver:
 
     # -- fast-forward -------------------------------------------------------------------
     def setup(self) -> None:
+        """Fast-forward: configure queues and log the agents in."""
         self._append(self.sim.setup())
-        self.pipeline.acd.run_until_idle()
-        self._observe()
+        self._decide()
 
     def _step(self, at: int, progress: Callable[[int], None] | None) -> None:
         self._append(self._commands_at(at))
-        self.pipeline.acd.run_until_idle()
-        self._observe()
+        self._decide()
         if progress is not None:
             progress(at)
 
@@ -92,6 +107,7 @@ class SimulationDriver:
         """Simulate until `end_ms` (exclusive), deciding synchronously; deterministic."""
         while (at := self._next_instant()) < end_ms:
             self._step(at, progress)
+        self.flush()
 
     def drain(self, limit_ms: int, progress: Callable[[int], None] | None = None) -> None:
         """Close arrivals, then go on until every simulated contact is finished (served or
@@ -99,11 +115,13 @@ class SimulationDriver:
         self.sim.close_arrivals()
         while self.sim.busy() and (at := self._next_instant()) < limit_ms:
             self._step(at, progress)
+        self.flush()
 
     # -- real time ----------------------------------------------------------------------
     def run_realtime(self, stop: threading.Event, clock: Callable[[], float] = time.time) -> None:
         """Append commands as their time comes (the ACD runs in its own thread); stamps
         each command with the wall clock so time never goes backwards in the log."""
+        self._append(self.sim.setup())
         while not stop.is_set():
             self._observe()
             at = self._next_instant()

@@ -39,9 +39,9 @@ class Settings:
     replication_factor: int = 1
     min_insync_replicas: int = 1
     namespace: str = ""
+    """A prefix for every topic, group and transactional id (several ccx on one cluster)."""
     instance: str = "0"
     """This process's instance id: stable transactional ids, the API's own stats group."""
-    """A prefix for every topic, group and transactional id (several ccx on one cluster)."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -67,6 +67,13 @@ class Settings:
     @property
     def log_path(self) -> Path:
         return self.data_dir / "log.sqlite"
+
+    @property
+    def log_location(self) -> str:
+        """Where the log lives, for messages: the SQLite file, or the cluster and namespace."""
+        if self.backend == "kafka":
+            return f"kafka {self.bootstrap} namespace {self.namespace!r}"
+        return str(self.log_path)
 
     @property
     def warehouse(self) -> str:

@@ -72,8 +72,8 @@ def run_simulation(
     try:
         if not _log_is_empty(pipeline):
             raise SystemExit(
-                f"{settings.data_dir} already holds a log; ccx simulate starts a fresh simulation, "
-                "so give it an empty --data-dir"
+                f"{settings.log_location} already holds a log; ccx simulate starts a fresh "
+                "simulation, so give it an empty --data-dir (or another --namespace on Kafka)"
             )
         driver = SimulationDriver(pipeline, Simulator(config, seed, start_ms), settings.tenant, start_ms)
         driver.setup()

@@ -70,7 +70,6 @@ def serve(
     if config is not None:
         start_ms = int(time.time() * 1000)
         driver = SimulationDriver(pipeline, Simulator(config, seed, start_ms), settings.tenant, start_ms)
-        driver.setup()
         spawn("simulator", driver.run_realtime, stop)
 
     warehouse = pipeline.warehouse

@@ -41,6 +41,7 @@ from streams.ports import (
     Position,
     Record,
     Snapshot,
+    TopicMismatch,
     TopicPartition,
 )
 from streams.serde import SchemaStore
@@ -124,9 +125,18 @@ class EmbeddedLog(EventLog, SchemaStore):
 
     # -- topics
 
-    def ensure_topics(self, topics: Sequence[object]) -> None:
+    def ensure_topics(self, topics: Sequence[object], *, strict: bool = False) -> None:
         rows = [(t.name, t.partitions) for t in topics]  # type: ignore[attr-defined]
         with self._write() as db:
+            if strict:
+                have = dict(db.execute("SELECT name, partitions FROM topics").fetchall())
+                wrong = [
+                    f"topic {name!r} has {have[name]} partitions in {self.path} but the registry says {n}"
+                    for name, n in rows
+                    if name in have and have[name] != n
+                ]
+                if wrong:
+                    raise TopicMismatch("; ".join(wrong) + " (keys would land elsewhere)")
             db.executemany("INSERT OR IGNORE INTO topics (name, partitions) VALUES (?, ?)", rows)
 
     def partitions(self, topic: str) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "Consumer",
@@ -24,6 +24,8 @@ __all__ = [
     "Record",
     "Snapshot",
     "TopicPartition",
+    "TopicMismatch",
+    "TopicState",
 ]
 
 TopicPartition = tuple[str, int]
@@ -59,6 +61,10 @@ class Snapshot:
     positions: dict[TopicPartition, int]
 
 
+class TopicMismatch(RuntimeError):
+    """An existing topic does not match the registry (its partition count)."""
+
+
 class LogBusy(RuntimeError):
     """Another live process already owns what this one asked to own (a group, a file)."""
 
@@ -82,15 +88,37 @@ class Consumer(ABC):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class TopicState:
+    """A topic as the log has it: partitions, replicas and the settings that matter."""
+
+    partitions: int
+    replication_factor: int = 1
+    config: Mapping[str, str] = field(default_factory=dict)
+    """On Kafka: cleanup.policy, retention.ms, min.insync.replicas."""
+
+
 class EventLog(ABC):
     """A partitioned, durable, append-only log with consumer groups."""
 
     @abstractmethod
-    def ensure_topics(self, topics: Sequence[object]) -> None:
-        """Create the registry's topics that do not exist yet (`streams.topics.Topic`)."""
+    def ensure_topics(self, topics: Sequence[object], *, strict: bool = False) -> None:
+        """Create the registry's topics that do not exist yet (`streams.topics.Topic`). With
+        `strict`, an existing topic whose partition count differs from the registry raises
+        `TopicMismatch` naming it (keys would land elsewhere); otherwise it is left alone."""
 
     @abstractmethod
     def partitions(self, topic: str) -> int: ...
+
+    def describe_topics(self, topics: Sequence[str]) -> dict[str, TopicState | None]:
+        """Each topic's state, or None where it does not exist (`ccx topics list`)."""
+        out: dict[str, TopicState | None] = {}
+        for name in topics:
+            try:
+                out[name] = TopicState(self.partitions(name))
+            except KeyError:
+                out[name] = None
+        return out
 
     @abstractmethod
     def append(self, records: Sequence[OutRecord]) -> list[Record]:

@@ -6,6 +6,9 @@ ones, discarding outputs that were already committed: purity makes this exact), 
 poll a batch, decode each record, `process(state, message)`, and commit the outputs, the
 dead letters, the input positions and now and then a snapshot in ONE `EventLog.commit`.
 A crash anywhere before that commit re-does the batch; after it, nothing is re-done.
+`advance` handles what is there without committing and hands back the outputs, and `flush`
+commits all of it at once (Kafka Streams' commit interval): the fast-forward simulator
+reacts to every decision at once but pays one transaction per many of them.
 
 Bad input never stops the loop: a record that does not decode, a message the processor
 calls `Invalid`, or any other exception of the processor becomes a dead letter with the
@@ -26,6 +29,7 @@ import pickle
 import struct
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
 from processors.decider import Invalid, Processor
@@ -94,6 +98,17 @@ def step(
     return state, [serde.out(letter_msg)], True
 
 
+@dataclass
+class _Pending:
+    """Handled but not yet committed: the state and times after it, its outputs, its counts."""
+
+    state: Any
+    times: Times
+    outputs: list[OutRecord] = field(default_factory=list)
+    handled: int = 0
+    dead: int = 0
+
+
 class Runner:
     """Drives a `Processor` (group `processor.name`) or a `Sink` (group `sink.name`) exactly-once.
 
@@ -128,6 +143,7 @@ class Runner:
         self.handled = self.dead_letters = self.outputs = self.batches = self.replayed = 0
         self._state: Any = initial
         self._times: Times = {}
+        self._pending: _Pending | None = None
         self._consumer = log.consumer(self.name, list(target.inputs))
         try:
             self._restore(initial)
@@ -207,29 +223,51 @@ class Runner:
 
     # -- the loop
 
-    def run_once(self) -> int:
-        """Poll, handle and commit one batch; the number of input records handled."""
+    def _take(self) -> tuple[int, list[OutRecord]]:
+        """Poll and handle one batch on top of what is pending (not committed); (records, outputs)."""
         records = self._consumer.poll(self.batch_size, self.poll_timeout_s)
         if not records:
-            return 0
-        times = dict(self._times)
-        state, outputs, dead = self._handle(self._state, records, times, replay=False)
+            return 0, []
+        p = self._pending
+        state, times = (p.state, p.times) if p is not None else (self._state, self._times)
+        times = dict(times)
+        state, outputs, dead = self._handle(state, records, times, replay=False)
+        if p is None:
+            p = self._pending = _Pending(state, times)
+        p.state, p.times = state, times
+        p.outputs.extend(outputs)
+        p.handled += len(records)
+        p.dead += dead
+        return len(records), outputs
+
+    def flush(self) -> None:
+        """Commit what is pending (outputs, dead letters, positions and, every `snapshot_every`
+        commits, a snapshot) in one `EventLog.commit`. If the commit fails, the pending work
+        is dropped and the consumer goes back to the committed positions (it is re-done)."""
+        p, self._pending = self._pending, None
+        if p is None:
+            return
         positions = self._consumer.positions()
         snapshot = None
         if (self.batches + 1) % self.snapshot_every == 0:
-            snapshot = Snapshot(self._pack(state, times), positions)
+            snapshot = Snapshot(self._pack(p.state, p.times), positions)
         try:
-            self.log.commit(self.name, outputs, positions, snapshot)
+            self.log.commit(self.name, p.outputs, positions, snapshot)
         except BaseException:
             committed = self.log.committed(self.name)
             self._consumer.seek({tp: committed.get(tp, 0) for tp in positions})
             raise
-        self._state, self._times = state, times
-        self.handled += len(records)
-        self.outputs += len(outputs) - dead
-        self.dead_letters += dead
+        self._state, self._times = p.state, p.times
+        self.handled += p.handled
+        self.outputs += len(p.outputs) - p.dead
+        self.dead_letters += p.dead
         self.batches += 1
-        return len(records)
+
+    def run_once(self) -> int:
+        """Poll, handle and commit one batch; the number of input records handled."""
+        n, _outputs = self._take()
+        self.flush()
+        return n
 
     def run_until_idle(self) -> int:
         """Run batches until the input is exhausted; the number of records handled."""
@@ -238,12 +276,29 @@ class Runner:
             total += n
         return total
 
+    def advance(self, max_pending: int = 50_000) -> list[OutRecord]:
+        """Handle every record available now WITHOUT committing (unless more than
+        `max_pending` records wait) and return the outputs made: a caller that must react
+        to decisions at once (the fast-forward simulator) sees them before they are
+        committed and commits with `flush` when it likes, so one transaction covers many
+        polls. Nothing downstream sees the outputs before `flush`."""
+        made: list[OutRecord] = []
+        while True:
+            n, outputs = self._take()
+            made.extend(outputs)
+            if not n:
+                return made
+            if self._pending is not None and self._pending.handled >= max_pending:
+                self.flush()
+
     def run_forever(self, stop: threading.Event, idle_sleep_s: float = 0.05) -> None:
         while not stop.is_set():
             if not self.run_once():
                 stop.wait(idle_sleep_s)
 
     def close(self) -> None:
+        """Close the consumer; work not flushed is dropped (it is re-done, as after a crash)."""
+        self._pending = None
         self._consumer.close()
 
     def __enter__(self) -> Runner:

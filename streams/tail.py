@@ -30,12 +30,17 @@ class Tail:
         """New records of every partition (topic order, then partition, then offset)."""
         out: list[tuple[Record, Message[Any]]] = []
         for (topic, p), offset in self._next.items():
+            end = self._log.end_offset(topic, p)
+            if end <= offset:
+                continue
             records = self._log.read(topic, p, offset, limit)
             for record in records:
                 try:
                     out.append((record, self._serde.decode(record.value)))
                 except DecodeError:
                     self.undecodable += 1
-            if records:
-                self._next[(topic, p)] = records[-1].offset + 1
+            after = records[-1].offset + 1 if records else offset
+            # Short of the limit, `read` returned everything up to at least `end`: skip what
+            # lies there without records (Kafka's transaction markers) instead of re-reading it.
+            self._next[(topic, p)] = max(after, end) if len(records) < limit else after
         return out

@@ -36,6 +36,15 @@ class Topic:
     retention_ms: int = -1
     compacted: bool = False
     doc: str = ""
+    ordering: str = ""
+    """What order a consumer can rely on (docs/topics.md)."""
+
+    @property
+    def retention(self) -> str:
+        """ "compacted", "forever" or the retention in days, as docs/topics.md shows it."""
+        if self.compacted:
+            return "compacted"
+        return "forever" if self.retention_ms < 0 else f"{self.retention_ms // 86_400_000} d"
 
 
 def _names(namespace: str) -> tuple[str, ...]:
@@ -47,6 +56,7 @@ COMMANDS = Topic(
     "tenant",
     _names("ccx.command"),
     doc="Commands and switch facts for the ACD; one partition owns a tenant's routing.",
+    ordering="Per tenant, in append order: the order in which the ACD decides them.",
 )
 CONTACT_EVENTS = Topic(
     "cc.contact-events",
@@ -54,6 +64,7 @@ CONTACT_EVENTS = Topic(
     _names("ccx.contact"),
     public=True,
     doc="Contact lifecycle decided by the ACD, in decision order per tenant.",
+    ordering="Per tenant, in decision order; a contact's events are never reordered.",
 )
 AGENT_EVENTS = Topic(
     "cc.agent-events",
@@ -61,6 +72,10 @@ AGENT_EVENTS = Topic(
     _names("ccx.agent"),
     public=True,
     doc="Agent login and state transitions, in decision order per tenant.",
+    ordering=(
+        "Per tenant, in decision order. Not ordered against `cc.contact-events`: a reader of "
+        "both joins them by `causation_id` (the command both came from) and `occurred_at`."
+    ),
 )
 CONFIG_EVENTS = Topic(
     "cc.config-events",
@@ -68,6 +83,7 @@ CONFIG_EVENTS = Topic(
     _names("ccx.config"),
     public=True,
     doc="Queue and agent configuration as accepted by the ACD, versioned.",
+    ordering="Per tenant, in the order the ACD accepted them; the last one per id is in force.",
 )
 CDR = Topic(
     "cc.cdr",
@@ -75,6 +91,7 @@ CDR = Topic(
     _names("ccx.cdr"),
     public=True,
     doc="One contact detail record per finished contact, for billing and ERP.",
+    ordering="Per contact (exactly one record each); across contacts, none.",
 )
 COMMAND_RESULTS = Topic(
     "cc.command-results",
@@ -82,6 +99,7 @@ COMMAND_RESULTS = Topic(
     ("CommandRejected",),
     retention_ms=7 * 24 * 3600 * 1000,
     doc="Rejections of well-formed commands (state conflicts), for the API's round trip.",
+    ordering="Per tenant, in decision order.",
 )
 DEAD_LETTER = Topic(
     "cc.dead-letter",
@@ -89,6 +107,7 @@ DEAD_LETTER = Topic(
     ("DeadLetter",),
     partitions=1,
     doc="Input that could not be decoded or validated, kept whole with the reason.",
+    ordering="One partition: in the order the processors met the bad input.",
 )
 
 ALL: tuple[Topic, ...] = (
@@ -126,17 +145,27 @@ def markdown() -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for t in ALL:
-        retention = (
-            "compacted"
-            if t.compacted
-            else ("forever" if t.retention_ms < 0 else f"{t.retention_ms // 86_400_000} d")
-        )
         lines.append(
-            f"| `{t.name}` | {t.key} | {'yes' if t.public else 'no'} | {t.partitions} | {retention} | "
+            f"| `{t.name}` | {t.key} | {'yes' if t.public else 'no'} | {t.partitions} | {t.retention} | "
             + ", ".join(f"`{n}`" for n in t.types)
             + " |"
         )
-    return "\n".join(lines) + "\n"
+    lines.append("")
+    for t in ALL:
+        lines += [f"### `{t.name}`{'' if t.public else ' (internal)'}", "", t.doc, ""]
+        lines.append(f"- **Key**: {t.key} (UTF-8); partition = murmur2(key) mod {t.partitions}, as Kafka's")
+        lines.append(f"- **Ordering**: {t.ordering}")
+        lines.append(f"- **Retention**: {t.retention}")
+        lines.append("- **Schemas**: " + ", ".join(_schema_link(n) for n in t.types))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _schema_link(type_name: str) -> str:
+    spec = next((s for s in CATALOG if s.name == type_name), None)
+    if spec is None:
+        return f"`{type_name}`"
+    return f"[`{type_name}`](../schemas/avro/{spec.subject}.v{spec.version}.avsc)"
 
 
 if __name__ == "__main__":

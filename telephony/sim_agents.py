@@ -184,9 +184,10 @@ class AgentBehaviour:
         self._schedule.push(self._at(t, wrap_ms), self._complete(agent, body))
 
     def _state_changed(self, agent: SimAgent, change: AgentStateChanged, t: int) -> None:
+        # The offer is NOT cleared here: offers end by their own events (accepted, declined,
+        # timed out, contact ended), and a reader of several topics may see this agent's
+        # state change after the offer that followed it.
         agent.state = change.state
-        if change.state != "reserved":
-            agent.offer = ""
         Schedule.cancel(agent.ready)  # whatever we planned for the previous state is moot
         agent.ready = None
         if change.state != "not_ready":

@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # type: ignore[attr-defined]
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+    OffsetSpec,
+)
+
+from streams import ports
 
 __all__ = [
     "SCHEMAS_TOPIC",
@@ -28,6 +35,7 @@ __all__ = [
     "Names",
     "TopicMismatch",
     "TopicSpec",
+    "describe",
     "offsets",
     "provision",
 ]
@@ -48,7 +56,7 @@ class KafkaLogError(RuntimeError):
     """A Kafka operation failed; the message names the topic, partition or group involved."""
 
 
-class TopicMismatch(KafkaLogError):
+class TopicMismatch(KafkaLogError, ports.TopicMismatch):
     """An existing topic does not match the registry (e.g. its partition count)."""
 
 
@@ -207,4 +215,31 @@ def offsets(
         pending = retry
         if pending:
             time.sleep(0.05)
+    return out
+
+
+DESCRIBED = ("cleanup.policy", "retention.ms", "min.insync.replicas")
+"""The topic settings `describe` reports (what `provision` sets)."""
+
+
+def describe(
+    admin: AdminClient, names: Names, topics: Sequence[str], timeout_s: float = 30.0
+) -> dict[str, ports.TopicState | None]:
+    """Each ccx topic's partitions, replication factor and DESCRIBED settings on the cluster."""
+    existing = admin.list_topics(timeout=timeout_s).topics
+    out: dict[str, ports.TopicState | None] = {}
+    present = [t for t in topics if names.topic(t) in existing and existing[names.topic(t)].error is None]
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, names.topic(t)) for t in present]
+    configs = admin.describe_configs(resources, request_timeout=timeout_s) if resources else {}
+    by_name = {res.name: future.result() for res, future in configs.items()}
+    for topic in topics:
+        meta = existing.get(names.topic(topic))
+        if topic not in present or meta is None:
+            out[topic] = None
+            continue
+        config = by_name.get(names.topic(topic), {})
+        replicas = min((len(p.replicas) for p in meta.partitions.values()), default=0)
+        out[topic] = ports.TopicState(
+            len(meta.partitions), replicas, {k: str(config[k].value) for k in DESCRIBED if k in config}
+        )
     return out

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from streams.kafka.admin import KafkaLogError, Names, offsets
@@ -224,11 +224,15 @@ class KafkaConsumer(ConsumerPort):
 
     # -- reading
 
-    def _fetch(self, n: int, timeout_s: float) -> None:
+    def _fetch(self, n: int, timeout_s: float) -> int:
+        """Buffer what the fetcher has (waiting up to `timeout_s` for the first); how many."""
         first = self._c.poll(timeout_s) if not self._buffer else None
-        if first is not None:
-            self._buffer.append(first)
-            self._buffer.extend(self._c.consume(n, 0))
+        if first is None:
+            return 0
+        more = self._c.consume(n, 0)
+        self._buffer.append(first)
+        self._buffer.extend(more)
+        return 1 + len(more)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         """Records already committed come whatever `timeout_s` (up to `max_records`, until every
@@ -246,9 +250,11 @@ class KafkaConsumer(ConsumerPort):
                     break
                 if now > give_up:
                     break
-                wait = min(0.1, deadline - now) if caught_up and now < deadline else 0.02
-                self._fetch(max_records - len(out), wait)
+                wait = min(0.1, deadline - now) if caught_up and now < deadline else 0.005
+                fetched = self._fetch(max_records - len(out), wait)
                 out.extend(self._take(max_records - len(out)))
+                if not fetched and not caught_up:
+                    self._lagging()  # the fetcher is quiet: ask the LSOs whether we are at the end
             return sorted(out, key=lambda r: (r.topic, r.partition, r.offset))
 
     def _take(self, n: int) -> list[Record]:
@@ -278,14 +284,19 @@ class KafkaConsumer(ConsumerPort):
         return out
 
     def _lagging(self) -> bool:
-        """Whether some assigned partition has committed records not yet polled (asks the LSOs)."""
+        """Whether some assigned partition has committed records not yet polled (asks the LSOs);
+        marks the partitions whose position reached their LSO as at their end."""
         keys = {(self._names.topic(t), p): (t, p) for t, p in self._pos}
         lagging = False
         for cluster_tp, end in offsets(self._admin, list(keys)).items():
             key = keys[cluster_tp]
-            if self._pos.get(key, end) < end:
+            if key not in self._pos:
+                continue
+            if self._pos[key] < end:
                 self._at_end.discard(key)
                 lagging = True
+            elif key in self._assigned:
+                self._at_end.add(key)
         return lagging
 
     def positions(self) -> dict[TP, int]:
@@ -296,11 +307,30 @@ class KafkaConsumer(ConsumerPort):
             moved = set()
             for key, offset in positions.items():
                 if key in self._pos:
-                    self._c.seek(TopicPartition(self._names.topic(key[0]), key[1], offset))
+                    self._seek_one(TopicPartition(self._names.topic(key[0]), key[1], offset))
                     self._pos[key] = offset
                     self._at_end.discard(key)
                     moved.add((self._names.topic(key[0]), key[1]))
             self._buffer = [m for m in self._buffer if (m.topic(), m.partition()) not in moved]
+
+    def _seek_one(self, tp: TopicPartition, timeout_s: float = 30.0) -> None:
+        """Seek, waiting while librdkafka refuses with _STATE: right after an assignment the
+        partition's fetcher has not started yet ("Erroneous state"); polling starts it. What
+        the polls fetch meanwhile is buffered and dropped by `seek` for the moved partitions."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._c.seek(tp)
+                return
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError._STATE or time.monotonic() > deadline:
+                    raise KafkaLogError(
+                        f"group {self.group!r}: seek of topic {tp.topic!r} partition {tp.partition} "
+                        f"to offset {tp.offset}: {exc.args[0].str()}"
+                    ) from exc
+                msg = self._c.poll(0.05)
+                if msg is not None:
+                    self._buffer.append(msg)
 
     def close(self) -> None:
         with self._lock:

@@ -37,12 +37,13 @@ from streams.kafka.admin import (
     KafkaLogError,
     Names,
     TopicSpec,
+    describe,
     provision,
 )
 from streams.kafka.consumer import KafkaConsumer, Reader
 from streams.kafka.schemas import RegistrySchemaStore, TopicSchemaStore
 from streams.partitioner import partition_for
-from streams.ports import EventLog, LogBusy, OutRecord, Position, Record, Snapshot
+from streams.ports import EventLog, LogBusy, OutRecord, Position, Record, Snapshot, TopicState
 from streams.ports import TopicPartition as TP
 from streams.serde import SchemaStore
 
@@ -97,14 +98,12 @@ class KafkaLog(EventLog, SchemaStore):
 
     # -- topics
 
-    def ensure_topics(self, topics: Sequence[object]) -> None:
-        """Create the missing topics; existing ones stay as they are (a mismatch is logged)."""
-        self._provision(topics, strict=False)
+    def ensure_topics(self, topics: Sequence[object], *, strict: bool = False) -> None:
+        """Create the missing topics (and ccx's internal ones); see `provision`."""
+        self._provision(topics, strict=strict)
 
-    def apply_topics(self, topics: Sequence[object]) -> None:
-        """Create the missing topics and raise `TopicMismatch` naming every existing topic
-        whose partition count differs from the registry (`ccx topics apply`)."""
-        self._provision(topics, strict=True)
+    def describe_topics(self, topics: Sequence[str]) -> dict[str, TopicState | None]:
+        return describe(self._admin, self.names, topics, TIMEOUT_S)
 
     def _provision(self, topics: Sequence[object], *, strict: bool) -> None:
         provision(

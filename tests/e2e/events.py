@@ -1,27 +1,46 @@
-"""Read a data directory's log into pandas for independent checks (tests only)."""
+"""Read a ccx log (either backend) into pandas or raw records for independent checks (tests only)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import pandas as pd
 
-from streams.embedded import EmbeddedLog
-from streams.serde import Serde
+from ccx.bootstrap import open_log
+from ccx.settings import Settings
 
-__all__ = ["log_frame"]
+__all__ = ["log_frame", "log_records"]
 
 
-def log_frame(data_dir: Path, topic_names: tuple[str, ...]) -> pd.DataFrame:
-    """Every message of the topics, one row each: topic, partition, offset, type, envelope and body fields."""
-    log = EmbeddedLog(data_dir / "log.sqlite")
+def log_records(
+    settings: Settings, topic_names: tuple[str, ...]
+) -> dict[tuple[str, int], list[tuple[bytes, bytes]]]:
+    """Every record's (key, value) per (topic, partition), in log order. Offsets are left out:
+    on Kafka, transaction markers take offsets, so equal logs have equal records, not offsets."""
+    log, _serde = open_log(settings)
     try:
-        serde = Serde(log)
+        out: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
+        for topic in topic_names:
+            for p in range(log.partitions(topic)):
+                rows = out[(topic, p)] = []
+                offset = 0
+                while batch := log.read(topic, p, offset, 10_000):
+                    rows += [(r.key, r.value) for r in batch]
+                    offset = batch[-1].offset + 1
+        return out
+    finally:
+        log.close()
+
+
+def log_frame(settings: Settings, topic_names: tuple[str, ...]) -> pd.DataFrame:
+    """Every message of the topics, one row each: topic, partition, position (its index in the
+    partition), type, envelope and body fields."""
+    log, serde = open_log(settings)
+    try:
         rows = []
         for topic in topic_names:
             for p in range(log.partitions(topic)):
-                offset = 0
+                offset, position = 0, 0
                 while batch := log.read(topic, p, offset, 10_000):
                     for r in batch:
                         m = serde.decode(r.value)
@@ -29,12 +48,13 @@ def log_frame(data_dir: Path, topic_names: tuple[str, ...]) -> pd.DataFrame:
                             {
                                 "topic": topic,
                                 "partition": p,
-                                "offset": r.offset,
+                                "offset": position,
                                 "type": m.type,
                                 **asdict(m.envelope),
                                 **asdict(m.body),
                             }
                         )
+                        position += 1
                     offset = batch[-1].offset + 1
         return pd.DataFrame(rows)
     finally:

@@ -1,11 +1,13 @@
-"""A simulation is a pure function of its seed: same options, byte-identical logs; and the
-end-of-run state holds conservation when callers are still waiting (no drain)."""
+"""A simulation is a pure function of its seed: same options, byte-identical logs; and, on
+both backends, the end-of-run state holds conservation when callers are still waiting (no
+drain) and a second simulation into a used log is refused."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,10 +25,19 @@ def simulate(data: Path, *extra: str) -> dict:
         [sys.executable, "-m", "ccx.cli", "simulate", "--data-dir", str(data), *ARGS, *extra],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout))
+
+
+@pytest.fixture(params=["embedded", "kafka"])
+def backend(request: pytest.FixtureRequest) -> list[str]:
+    """The options that select the backend (a fresh namespace on the real broker for Kafka)."""
+    if request.param == "embedded":
+        return []
+    bootstrap = request.getfixturevalue("kafka_broker")
+    return ["--backend", "kafka", "--bootstrap", bootstrap, "--namespace", f"det-{uuid.uuid4().hex[:8]}"]
 
 
 def records(path: Path) -> list[tuple[str, int, int, bytes, bytes]]:
@@ -52,10 +63,10 @@ def test_same_seed_same_log_byte_for_byte(tmp_path: Path) -> None:
     assert records(tmp_path / "c") != log_a and c != a
 
 
-def test_a_second_simulation_into_the_same_directory_is_refused(tmp_path: Path) -> None:
-    simulate(tmp_path / "a", "--seed", "3")
+def test_a_second_simulation_into_the_same_log_is_refused(tmp_path: Path, backend: list[str]) -> None:
+    simulate(tmp_path / "a", "--seed", "3", "--duration", "5m", *backend)
     done = subprocess.run(
-        [sys.executable, "-m", "ccx.cli", "simulate", "--data-dir", str(tmp_path / "a"), *ARGS],
+        [sys.executable, "-m", "ccx.cli", "simulate", "--data-dir", str(tmp_path / "a"), *ARGS, *backend],
         capture_output=True,
         text=True,
         timeout=300,
@@ -63,8 +74,10 @@ def test_a_second_simulation_into_the_same_directory_is_refused(tmp_path: Path) 
     assert done.returncode != 0 and "already holds a log" in done.stderr
 
 
-def test_conservation_with_callers_still_waiting(tmp_path: Path) -> None:
-    summary = simulate(tmp_path / "busy", "--seed", "5", "--no-drain", "--agents", "4", "--rate", "600/h")
+def test_conservation_with_callers_still_waiting(tmp_path: Path, backend: list[str]) -> None:
+    summary = simulate(
+        tmp_path / "busy", "--seed", "5", "--no-drain", "--agents", "4", "--rate", "600/h", *backend
+    )
     assert summary["waiting"] > 0
     for q in summary["queues"]:
         resolved = q["answered"] + q["abandoned"] + q["overflowed"] + q["timed_out"] + q["callback"]

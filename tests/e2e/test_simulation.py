@@ -1,5 +1,7 @@
-"""End to end on the embedded default: `ccx simulate` an hour for 20 agents and 2 queues,
-then check the log, the CDRs and the warehouse report against independent computations.
+"""End to end on both backends: `ccx simulate` an hour for 20 agents and 2 queues on the
+embedded default and on a real Kafka broker, then check the log, the CDRs and the warehouse
+report against independent computations, and the two backends against each other: the same
+seed gives the same summary and the same records on every topic.
 
 The CLI runs in a subprocess, as a user runs it (and because chDB allows one warehouse
 directory per process). Nothing is mocked.
@@ -9,42 +11,100 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.events import log_frame
+from ccx.settings import Settings
+from streams import topics
+from tests.e2e.events import log_frame, log_records
 
 pytestmark = pytest.mark.slow
 
 SIM_ARGS = ["--agents", "20", "--queues", "2", "--rate", "300/h", "--duration", "1h", "--seed", "7"]
+BACKENDS = ("embedded", "kafka")
 
 
-def ccx(*args: str) -> subprocess.CompletedProcess[str]:
+def ccx(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ccx.cli", *args], capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, "-m", "ccx.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    data = tmp_path_factory.mktemp("sim")
-    done = ccx("simulate", "--data-dir", str(data), *SIM_ARGS, "--json")
-    assert done.returncode == 0, done.stderr
-    return data, json.loads(done.stdout)
+class Run:
+    """One simulation: its data dir, summary, and how to reach its log (settings, CCX_* env)."""
+
+    def __init__(self, data: Path, summary: dict, settings: Settings, env: dict[str, str]) -> None:
+        self.data, self.summary, self.settings, self.env = data, summary, settings, env
+
+    def ccx(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return ccx(*args, "--data-dir", str(self.data), env=self.env)
 
 
 @pytest.fixture(scope="module")
-def contact_events(run: tuple[Path, dict]) -> pd.DataFrame:
-    return log_frame(run[0], ("cc.contact-events",))
+def simulations(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Callable[[str], Run]:
+    """Runs the simulation once per backend, on demand (the Kafka broker starts only if asked)."""
+    done: dict[str, Run] = {}
+
+    def get(backend: str) -> Run:
+        if backend not in done:
+            data = tmp_path_factory.mktemp(f"sim-{backend}")
+            env: dict[str, str] = {}
+            flags: list[str] = []
+            if backend == "kafka":
+                bootstrap = request.getfixturevalue("kafka_broker")
+                namespace = f"e2e-{uuid.uuid4().hex[:8]}"
+                env = {"CCX_BACKEND": "kafka", "CCX_BOOTSTRAP": bootstrap, "CCX_NAMESPACE": namespace}
+                flags = ["--backend", "kafka", "--bootstrap", bootstrap, "--namespace", namespace]
+            sim = ccx("simulate", "--data-dir", str(data), *flags, *SIM_ARGS, "--json")
+            assert sim.returncode == 0, sim.stderr
+            settings = Settings.from_env(data_dir=data, backend=backend, **_kafka(env))
+            done[backend] = Run(data, json.loads(sim.stdout), settings, env)
+        return done[backend]
+
+    return get
 
 
-def test_summary_has_the_promised_fields_and_real_traffic(run: tuple[Path, dict]) -> None:
-    _, summary = run
+def _kafka(env: dict[str, str]) -> dict[str, str | None]:
+    return {"bootstrap": env.get("CCX_BOOTSTRAP"), "namespace": env.get("CCX_NAMESPACE")}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def run(request: pytest.FixtureRequest, simulations: Callable[[str], Run]) -> Run:
+    return simulations(request.param)
+
+
+@pytest.fixture(scope="module")
+def contact_events(run: Run) -> pd.DataFrame:
+    return log_frame(run.settings, ("cc.contact-events",))
+
+
+def test_both_backends_give_the_same_summary_and_the_same_records(simulations: Callable[[str], Run]) -> None:
+    embedded, kafka = simulations("embedded"), simulations("kafka")
+    assert kafka.summary == embedded.summary
+    names = tuple(t.name for t in topics.ALL)
+    on_kafka, on_embedded = log_records(kafka.settings, names), log_records(embedded.settings, names)
+    written = embedded.summary["commands"] + embedded.summary["events"]
+    assert written > 8_000 and sum(map(len, on_embedded.values())) == written
+    assert on_kafka == on_embedded
+
+
+def test_summary_has_the_promised_fields_and_real_traffic(run: Run) -> None:
+    summary = run.summary
     for key in ("contacts", "offered", "answered", "abandoned", "waiting", "events"):
         assert key in summary, key
     # 300/h for an hour: a Poisson count within 5 sigma of 300
@@ -52,8 +112,8 @@ def test_summary_has_the_promised_fields_and_real_traffic(run: tuple[Path, dict]
     assert summary["answered"] > 0 and summary["events"] > summary["contacts"] * 5
 
 
-def test_conservation_per_queue(run: tuple[Path, dict]) -> None:
-    _, summary = run
+def test_conservation_per_queue(run: Run) -> None:
+    summary = run.summary
     assert len(summary["queues"]) == 2
     for q in summary["queues"]:
         resolved = q["answered"] + q["abandoned"] + q["overflowed"] + q["timed_out"] + q["callback"]
@@ -83,10 +143,8 @@ def test_no_agent_ever_holds_two_contacts(contact_events: pd.DataFrame) -> None:
             assert busy.pop(e.agent_id) == e.contact_id
 
 
-def test_every_finished_contact_has_exactly_one_cdr(
-    run: tuple[Path, dict], contact_events: pd.DataFrame
-) -> None:
-    cdrs = log_frame(run[0], ("cc.cdr",))
+def test_every_finished_contact_has_exactly_one_cdr(run: Run, contact_events: pd.DataFrame) -> None:
+    cdrs = log_frame(run.settings, ("cc.cdr",))
     assert not cdrs.contact_id.duplicated().any()
     ev = contact_events
     ended = ev[ev.type == "ContactEnded"]
@@ -133,10 +191,8 @@ def _independent_intervals(ev: pd.DataFrame, sl_s: int = 20, short_s: int = 5) -
     return out.reset_index()
 
 
-def test_report_equals_an_independent_pandas_computation(
-    run: tuple[Path, dict], contact_events: pd.DataFrame
-) -> None:
-    done = ccx("report", "queue-intervals", "--data-dir", str(run[0]), "--format", "csv")
+def test_report_equals_an_independent_pandas_computation(run: Run, contact_events: pd.DataFrame) -> None:
+    done = run.ccx("report", "queue-intervals", "--format", "csv")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].startswith("tenant,queue_id,interval_start")
     report = pd.read_csv(io.StringIO(done.stdout))
@@ -152,18 +208,18 @@ def test_report_equals_an_independent_pandas_computation(
         )
 
 
-def test_report_totals_equal_the_live_totals(run: tuple[Path, dict]) -> None:
-    done = ccx("report", "queue-intervals", "--data-dir", str(run[0]), "--format", "csv")
+def test_report_totals_equal_the_live_totals(run: Run) -> None:
+    done = run.ccx("report", "queue-intervals", "--format", "csv")
     report = pd.read_csv(io.StringIO(done.stdout))
-    summary = run[1]
+    summary = run.summary
     assert report.answered.sum() == summary["answered"]
     assert report.abandoned.sum() == summary["abandoned"]
     assert report.short_abandoned.sum() == summary["short_abandoned"]
 
 
-def test_dead_letter_free_and_replay_finds_no_mismatch(run: tuple[Path, dict]) -> None:
-    assert run[1]["dead_letters"] == 0
-    done = ccx("replay", "--data-dir", str(run[0]), "--check")
+def test_dead_letter_free_and_replay_finds_no_mismatch(run: Run) -> None:
+    assert run.summary["dead_letters"] == 0
+    done = run.ccx("replay", "--check")
     assert done.returncode == 0, done.stdout + done.stderr
     decisions, mismatches = (int(x.split(": ")[1]) for x in done.stdout.strip().split(", "))
-    assert decisions > run[1]["commands"] and mismatches == 0
+    assert decisions > run.summary["commands"] and mismatches == 0

@@ -135,9 +135,9 @@ def test_messages_round_trip_through_serde_with_the_topic_schema_store(
 
 def test_apply_topics_names_a_partition_mismatch(open_log: Callable[..., KafkaLog]) -> None:
     log = open_log()
-    log.apply_topics([IN, OUT])  # as the registry says: nothing to do
+    log.ensure_topics([IN, OUT], strict=True)  # as the registry says: nothing to do
     with pytest.raises(TopicMismatch, match=r"'k-\w+\.in' has 2 partitions .* registry says 5"):
-        log.apply_topics([Topic("in", "tenant", (), partitions=5)])
+        log.ensure_topics([Topic("in", "tenant", (), partitions=5)], strict=True)
     log.ensure_topics([Topic("in", "tenant", (), partitions=5)])  # the port's ensure leaves it
     assert log.partitions("in") == 2
 

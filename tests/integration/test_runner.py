@@ -213,3 +213,37 @@ def test_run_forever_in_a_thread_until_stopped(embedded_log: EmbeddedLog, serde:
     thread.join()
     assert (runner.state.count, runner.handled, runner.outputs) == (50, 50, 50)
     runner.close()
+
+
+def test_advance_shows_outputs_at_once_and_commits_them_only_on_flush(tmp_path: Path) -> None:
+    """`advance` decides without committing: its outputs are returned but not in the log;
+    `flush` commits them in one go; a runner closed before flushing leaves nothing behind
+    and its successor re-does exactly that work, so the log ends as after a plain run."""
+    cmds = commands(30)
+    plain, plain_serde = fresh(tmp_path / "plain.sqlite")
+    plain.append([plain_serde.out(c) for c in cmds])
+    Runner(counter_processor(), plain, plain_serde, batch_size=7).run_until_idle()
+
+    log, serde = fresh(tmp_path / "advanced.sqlite")
+    log.append([serde.out(c) for c in cmds[:20]])
+    first = Runner(counter_processor(), log, serde, batch_size=7)
+    made = first.advance()
+    assert len(made) == 20 and {r.topic for r in made} == {"cc.agent-events"}
+    assert messages(log, serde, "cc.agent-events") == [] and first.handled == 0
+    first.close()  # as a crash: the 20 decisions were never committed
+
+    second = Runner(counter_processor(), log, serde, batch_size=7)
+    assert second.replayed == 0 and second.state == counter_processor().initial_state()
+    assert [serde.decode(r.value) for r in second.advance()] == [serde.decode(r.value) for r in made]
+    second.flush()
+    assert (second.handled, second.outputs, second.batches) == (20, 20, 1)
+    assert len(messages(log, serde, "cc.agent-events")) == 20
+    log.append([serde.out(c) for c in cmds[20:]])
+    assert len(second.advance(max_pending=4)) == 10  # more than 4 pending: it commits as it goes
+    assert second.batches > 1 and second.handled >= 7
+    second.flush()
+    second.close()
+    assert second.handled == 30 and Runner(counter_processor(), log, serde).run_until_idle() == 0
+    assert dump(log) == dump(plain)
+    plain.close()
+    log.close()

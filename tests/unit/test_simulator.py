@@ -370,6 +370,17 @@ def test_an_offer_is_accepted_after_the_ring_delay() -> None:
     assert accept.envelope.correlation_id == route.body.contact_id
 
 
+def test_an_offer_seen_before_the_state_changes_that_preceded_it_is_still_answered() -> None:
+    """A reader of several topics (the real-time driver's Tail) sees contact events before
+    agent events: here the offer, then the agent's 'available' that came before it. The
+    simulated agent must still answer (it once let such offers ring into RONA)."""
+    sim, route, t = _offer_scenario(decline_probability=0.0, no_answer_probability=0.0)
+    sim.observe(_msg(t, AgentStateChanged("a01", "available", "wrap_up", "", ""), "a01"))
+    sim.observe(_msg(t, AgentStateChanged("a01", "reserved", "available", "", route.body.contact_id), "a01"))
+    answers = [m for m in sim.advance(t + 5_000) if isinstance(m.body, AcceptOffer)]
+    assert [a.body for a in answers] == [AcceptOffer(route.body.contact_id, "a01")]
+
+
 def test_an_offer_is_declined_or_left_ringing_then_the_agent_recovers_from_rona() -> None:
     sim, route, t = _offer_scenario(decline_probability=1.0, no_answer_probability=0.0)
     assert [m.body for m in sim.advance(t + 5_000) if isinstance(m.body, DeclineOffer)]
