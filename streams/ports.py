@@ -134,6 +134,10 @@ class EventLog(ABC):
 
         Offsets are positions, not counts: on Kafka, transaction markers take offsets too."""
 
+    def end_offsets(self, topic: str) -> list[int]:
+        """`end_offset` of every partition of the topic (one request on Kafka)."""
+        return [self.end_offset(topic, p) for p in range(self.partitions(topic))]
+
     @abstractmethod
     def committed(self, group: str) -> dict[TopicPartition, int]:
         """The group's committed positions."""

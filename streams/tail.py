@@ -20,17 +20,19 @@ class Tail:
     def __init__(self, log: EventLog, serde: Serde, topics: Sequence[str], *, from_end: bool = False) -> None:
         self._log = log
         self._serde = serde
+        self._topics = tuple(topics)
         self._next: dict[tuple[str, int], int] = {}
         for topic in topics:
-            for p in range(log.partitions(topic)):
-                self._next[(topic, p)] = log.end_offset(topic, p) if from_end else 0
+            for p, end in enumerate(log.end_offsets(topic)):
+                self._next[(topic, p)] = end if from_end else 0
         self.undecodable = 0
 
     def poll(self, limit: int = 10_000) -> list[tuple[Record, Message[Any]]]:
         """New records of every partition (topic order, then partition, then offset)."""
         out: list[tuple[Record, Message[Any]]] = []
+        ends = {(t, p): end for t in self._topics for p, end in enumerate(self._log.end_offsets(t))}
         for (topic, p), offset in self._next.items():
-            end = self._log.end_offset(topic, p)
+            end = ends[(topic, p)]
             if end <= offset:
                 continue
             records = self._log.read(topic, p, offset, limit)

@@ -38,6 +38,7 @@ from streams.kafka.admin import (
     Names,
     TopicSpec,
     describe,
+    offsets,
     provision,
 )
 from streams.kafka.consumer import KafkaConsumer, Reader
@@ -180,6 +181,13 @@ class KafkaLog(EventLog, SchemaStore):
 
     def end_offset(self, topic: str, partition: int) -> int:
         return self._reader.end(topic, partition)
+
+    def end_offsets(self, topic: str) -> list[int]:
+        cluster = self.names.topic(topic)
+        ends = offsets(
+            self._admin, [(cluster, p) for p in range(self.partitions(topic))], timeout_s=TIMEOUT_S
+        )
+        return [ends[(cluster, p)] for p in range(self.partitions(topic))]
 
     def committed(self, group: str) -> dict[TP, int]:
         request = [ConsumerGroupTopicPartitions(self.names.group(group))]

@@ -81,6 +81,8 @@ def test_append_partitions_by_key_and_numbers_offsets(log: EventLog) -> None:
         assert log.end_offset("t.a", p) == len(mine)
         if len(mine) > 1:
             assert log.read("t.a", p, 1, 1) == mine[1:2]
+    assert log.end_offsets("t.a") == [log.end_offset("t.a", p) for p in range(3)]
+    assert log.end_offsets("t.b") == [0, 0]
 
 
 def test_end_offset_of_an_empty_partition_is_zero(log: EventLog) -> None:
