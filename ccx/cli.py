@@ -199,6 +199,23 @@ def run_processor(name: str, data_dir: str | None, until_idle: bool, batch_size:
     run_one(Settings.from_env(data_dir=data_dir), name, until_idle=until_idle, batch_size=batch_size)
 
 
+@main.command()
+@DATA_DIR
+@click.option(
+    "--tenant",
+    "tenants",
+    multiple=True,
+    help="Tick this tenant too (repeatable); tenants with configuration tick anyway.",
+)
+def clock(data_dir: str | None, tenants: tuple[str, ...]) -> None:
+    """Append a Tick per tenant every second (ring-no-answer and wrap-up timeouts fire on
+    them) until stopped (SIGTERM). The production layout runs one; ccx up and ccx simulate
+    tick by themselves."""
+    from ccx.clock import main as clock_main
+
+    clock_main(Settings.from_env(data_dir=data_dir), tenants)
+
+
 @main.command("dead-letters")
 @DATA_DIR
 @backend_options

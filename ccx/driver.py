@@ -21,25 +21,16 @@ from collections.abc import Callable
 from typing import Any
 
 from ccx.bootstrap import Pipeline
-from schemas.commands import Tick
-from schemas.envelope import Envelope, Message, derive_event_id
+from ccx.clock import TICK_MS, tick_message
+from schemas.envelope import Message
 from streams import topics
 from streams.tail import Tail
 from telephony.simulator import Simulator
 
-__all__ = ["SimulationDriver", "tick_message"]
+__all__ = ["SimulationDriver"]
 
-TICK_MS = 1000
 COMMIT_INTERVAL_S = 0.1
 """Fast-forward: how often (wall time) the ACD's decisions are committed."""
-
-
-def tick_message(tenant: str, at_ms: int) -> Message[Tick]:
-    """The clock's Tick for a tenant at a time; its id is derived from both, so it is stable."""
-    return Message(
-        Envelope(derive_event_id(f"tick:{tenant}", at_ms), tenant, at_ms, f"tick:{tenant}", None, "clock"),
-        Tick(),
-    )
 
 
 class SimulationDriver:

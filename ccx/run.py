@@ -1,8 +1,12 @@
 """`ccx run NAME`: one processor (or the warehouse sink) in its own process, exactly-once.
 
-The production layout runs each as a separate process (scaled by partitions on Kafka);
-on the embedded log it is also how a runner is restarted after a crash. Progress counts go
-to stderr every few seconds; SIGTERM or Ctrl-C stops it after the current batch.
+The production layout (docker-compose.yml) runs each as a separate process, configured by
+the CCX_* environment and scaled by partitions on Kafka; on the embedded log it is also
+how a runner is restarted after a crash. The loop commits one batch per turn and beats a
+heartbeat (`ccx.health`) after every turn, so a container health check sees a loop that
+really goes round. Progress counts go to stderr every few seconds; SIGTERM or Ctrl-C stops
+it after the current batch (exit 0); an error of the runner ends the process with it
+(non-zero), after marking the heartbeat "failed".
 """
 
 from __future__ import annotations
@@ -10,47 +14,76 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
+from types import FrameType
+from typing import Any
 
 from analytics.sink import WarehouseSink
-from analytics.warehouse import open_warehouse
-from ccx.bootstrap import build_processors, open_log
+from analytics.warehouse import Warehouse, open_warehouse
+from ccx.bootstrap import RUNNERS, build_processors, open_log
+from ccx.health import Heartbeat, heartbeat_path
 from ccx.settings import Settings
-from streams.runner import Runner
+from processors.decider import Processor
+from streams.ports import EventLog
+from streams.runner import Runner, Sink
 
 __all__ = ["NAMES", "run_one"]
 
-NAMES = ("acd", "cdr", "stats", "sink")
+NAMES = RUNNERS
+PROGRESS_EVERY_S = 5.0
+POLL_TIMEOUT_S = 0.5
+"""How long an idle poll waits for new records (it returns as soon as some arrive)."""
+
+
+def _progress(name: str, runner: Runner) -> None:
+    print(
+        f"{name}: {runner.handled} handled, {runner.outputs} out, {runner.dead_letters} dead letters",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def run_one(settings: Settings, name: str, *, until_idle: bool, batch_size: int) -> int:
     """Run `name` until stopped (or until nothing is left, with `until_idle`); records handled."""
-    log, serde = open_log(settings)
-    warehouse = None
+    if name not in NAMES:
+        raise ValueError(f"unknown runner {name!r}; choose one of {', '.join(NAMES)}")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    heartbeat = Heartbeat(heartbeat_path(settings, name), name)
+    heartbeat.beat("starting", force=True)
+    log: EventLog | None = None
+    warehouse: Warehouse | None = None
+    status = "failed"
     try:
+        log, serde = open_log(settings)
+        poll_timeout = 0.0 if until_idle else POLL_TIMEOUT_S
+        target: Processor[Any] | Sink
         if name == "sink":
             warehouse = open_warehouse(settings.warehouse, owner_info={"command": "ccx run sink"})
-            runner = Runner(WarehouseSink(warehouse), log, serde, batch_size=batch_size)
+            target = WarehouseSink(warehouse)
         else:
-            runner = Runner(build_processors()[name], log, serde, batch_size=batch_size)
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        worker = threading.Thread(
-            target=runner.run_until_idle if until_idle else runner.run_forever,
-            args=() if until_idle else (stop,),
-            daemon=True,
-        )
-        worker.start()
-        while worker.is_alive():
-            worker.join(timeout=5)
-            print(
-                f"{name}: {runner.handled} handled, {runner.outputs} out, {runner.dead_letters} dead letters",
-                file=sys.stderr,
-                flush=True,
-            )
-        runner.close()
-        return runner.handled
+            target = build_processors()[name]
+        with Runner(target, log, serde, batch_size=batch_size, poll_timeout_s=poll_timeout) as runner:
+            last_progress = time.monotonic()
+            while not stop.is_set():
+                handled = runner.run_once()
+                heartbeat.beat(handled=runner.handled, outputs=runner.outputs, dead=runner.dead_letters)
+                if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                    _progress(name, runner)
+                    last_progress = time.monotonic()
+                if not handled and until_idle:
+                    break
+            _progress(name, runner)
+            status = "stopped"
+            return runner.handled
     finally:
+        heartbeat.beat(status, force=True)
         if warehouse is not None:
             warehouse.close()
-        log.close()
+        if log is not None:
+            log.close()

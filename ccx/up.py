@@ -8,11 +8,13 @@ per chDB directory); other commands pointed at it are told so, with the API's UR
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import uvicorn
@@ -30,6 +32,25 @@ from telephony.simulator import SimConfig, Simulator
 __all__ = ["serve"]
 
 log = logging.getLogger("ccx.up")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, but a SIGTERM / Ctrl-C only ends `run()`: uvicorn re-raises the signal after
+    its graceful shutdown, which would kill the process before `serve` stops the runners
+    and closes the log (exit status 0 is what a container supervisor expects)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def serve(
@@ -79,7 +100,7 @@ def serve(
     )
     print(f"ccx is up: wallboard {url}  (API {url}docs, data in {settings.data_dir})", flush=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        _Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
     finally:
         stop.set()
         for t in threads:
