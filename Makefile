@@ -8,7 +8,7 @@ DATA   ?= data/demo
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: help install up test lint fmt bench clean
+.PHONY: help install up test lint fmt bench bench-kafka clean
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,6 +39,9 @@ fmt: install     ## format and fix what ruff can
 
 bench: install   ## print the pipeline benchmark numbers
 	$(BIN)/python bench/pipeline.py
+
+bench-kafka: install ## print the Kafka benchmark numbers (raw floor, pipeline, latency) on a local broker
+	$(BIN)/python bench/kafka.py $(ARGS)
 
 clean:           ## remove the venv, caches and local data
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis data test-artifacts
