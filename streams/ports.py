@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "CommitAborted",
     "Consumer",
     "EventLog",
     "LogBusy",
@@ -69,8 +70,21 @@ class LogBusy(RuntimeError):
     """Another live process already owns what this one asked to own (a group, a file)."""
 
 
+class CommitAborted(RuntimeError):
+    """`EventLog.commit` was rolled back, for a reason that may pass (a rebalance moved the
+    group to a new generation, a broker went away): none of it is visible and no position
+    moved, so the caller can re-do the work from the committed positions."""
+
+
 class Consumer(ABC):
     """Reads a group's input topics from its committed positions onward."""
+
+    @property
+    def rebalances(self) -> int:
+        """How many times the group changed this member's partitions (grows; never on a log
+        whose consumer owns every partition). Whoever keeps state per partition rebuilds it
+        when this moves: records polled across a change may belong to another member now."""
+        return 0
 
     @abstractmethod
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:

@@ -10,6 +10,12 @@ A crash anywhere before that commit re-does the batch; after it, nothing is re-d
 commits all of it at once (Kafka Streams' commit interval): the fast-forward simulator
 reacts to every decision at once but pays one transaction per many of them.
 
+On Kafka several instances share a group's partitions. When the group moves partitions
+(`Consumer.rebalances` changes), the runner drops its uncommitted work and rebuilds its
+state for the partitions it owns now, as after a restart (a snapshot counts only if it
+covers all of them: another member may have written it). A commit the log rolled back
+(`CommitAborted`: a new group generation, a broker failing over) is re-done the same way.
+
 Bad input never stops the loop: a record that does not decode, a message the processor
 calls `Invalid`, or any other exception of the processor becomes a dead letter with the
 reason, and the state stays as it was. `step` is that one-record rule, shared with
@@ -25,9 +31,11 @@ re-decode it): its dead letters' times come from its last snapshot until a good 
 
 from __future__ import annotations
 
+import logging
 import pickle
 import struct
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
@@ -35,7 +43,7 @@ from typing import Any, Protocol, TypeVar, cast
 from processors.decider import Invalid, Processor
 from schemas.envelope import Message
 from streams.deadletter import dead_letter
-from streams.ports import EventLog, OutRecord, Record, Snapshot, TopicPartition
+from streams.ports import CommitAborted, EventLog, OutRecord, Position, Record, Snapshot, TopicPartition
 from streams.serde import DecodeError, Serde
 
 __all__ = ["Runner", "Sink", "Times", "decode_record", "step"]
@@ -43,6 +51,11 @@ __all__ = ["Runner", "Sink", "Times", "decode_record", "step"]
 S = TypeVar("S")
 Times = dict[TopicPartition, int]
 """The last good `occurred_at` seen per input partition (the time of its dead letters)."""
+
+_log = logging.getLogger(__name__)
+
+ABORT_RETRIES = 20
+"""Commits rolled back (`CommitAborted`) in a row before the runner gives up and raises."""
 
 _SNAP = struct.Struct(">4sI")
 _SNAP_MAGIC = b"CCXS"
@@ -113,7 +126,8 @@ class Runner:
     """Drives a `Processor` (group `processor.name`) or a `Sink` (group `sink.name`) exactly-once.
 
     Counters for progress output: `handled` input records, `outputs` and `dead_letters`
-    appended, `batches` committed, `replayed` records re-processed on restore.
+    appended, `batches` committed, `replayed` records re-processed on restore, `aborts`
+    commits rolled back and re-done.
     """
 
     def __init__(
@@ -140,10 +154,14 @@ class Runner:
         self.version = int(getattr(target, "version", 1))
         self.log, self.serde = log, serde
         self.batch_size, self.snapshot_every, self.poll_timeout_s = batch_size, snapshot_every, poll_timeout_s
-        self.handled = self.dead_letters = self.outputs = self.batches = self.replayed = 0
+        self.handled = self.dead_letters = self.outputs = self.batches = self.replayed = self.aborts = 0
+        self._initial: Any = initial
         self._state: Any = initial
         self._times: Times = {}
         self._pending: _Pending | None = None
+        self._rebalances = 0
+        self._base: dict[TopicPartition, int] = {}  # committed positions as last known here
+        self._aborts_in_a_row = 0
         self._consumer = log.consumer(self.name, list(target.inputs))
         try:
             self._restore(initial)
@@ -199,33 +217,75 @@ class Runner:
             return None
         return state, times
 
-    def _restore(self, initial: Any) -> None:
-        committed = self._consumer.positions()
+    def _restore(self, initial: Any, *, first: bool = True) -> None:
+        """Rebuild the state of the partitions the consumer owns and stand at their committed
+        positions. Starts over if the group rebalances meanwhile (`Consumer.rebalances`)."""
+        while True:
+            self._rebalances = self._consumer.rebalances
+            now = self._consumer.positions()
+            if first:  # a new consumer stands at the committed positions
+                committed = now
+            else:  # kept partitions may be ahead (work dropped): ask the group
+                group = self.log.committed(self.name)
+                committed = {tp: group.get(tp, self._base.get(tp, pos)) for tp, pos in now.items()}
+            self._base.update(committed)
+            first = False
+            state, times = self._rebuild(initial, committed)
+            if self._consumer.rebalances == self._rebalances:
+                self._state, self._times = state, times
+                return
+
+    def _rebuild(self, initial: Any, committed: dict[TopicPartition, int]) -> tuple[Any, Times]:
+        """The state as of `committed`: the last snapshot if it covers every partition owned
+        now (on Kafka another member may have written it for other partitions, and its state
+        says nothing true about the others), else the initial state; then a re-run of the
+        input tail up to `committed`. Leaves the consumer at `committed`."""
         snap = self.log.load_snapshot(self.name)
         loaded = self._unpack(snap)
-        state, times = loaded if loaded is not None else (initial, {})
-        start = {tp: (snap.positions.get(tp, 0) if loaded and snap else 0) for tp in committed}
+        covers = snap is not None and all(0 <= snap.positions.get(tp, -1) <= o for tp, o in committed.items())
+        times: Times = {}
+        if loaded is None or snap is None or not covers:
+            state, start = initial, dict.fromkeys(committed, 0)
+        else:
+            (state, times), start = loaded, {tp: snap.positions[tp] for tp in committed}
         # A sink has no state to rebuild: it keeps the snapshot's times and skips the tail.
         if self.processor is not None and any(start[tp] < committed[tp] for tp in committed):
             self._consumer.seek(start)
-            while True:
+            while self._consumer.rebalances == self._rebalances:
                 pos = self._consumer.positions()
                 if all(pos[tp] >= committed[tp] for tp in committed):
                     break
                 records = self._consumer.poll(self.batch_size, self.poll_timeout_s)
-                if not records:
+                if not records or self._consumer.rebalances != self._rebalances:
                     break
                 tail = [r for r in records if r.offset < committed[(r.topic, r.partition)]]
                 state, _outputs, _dead = self._handle(state, tail, times, replay=True)
                 self.replayed += len(tail)
-            self._consumer.seek(committed)
-        self._state, self._times = state, times
+        pos = self._consumer.positions()
+        moved = {tp: o for tp, o in committed.items() if tp in pos and pos[tp] != o}
+        if moved:
+            self._consumer.seek(moved)
+        return state, times
+
+    def _reassigned(self) -> None:
+        """The group moved partitions (another member came or went): the work not committed
+        is dropped, as after a crash (the records polled may belong to another member now),
+        and the state is rebuilt for the partitions this member owns now."""
+        self._pending = None
+        self._restore(self._initial, first=False)
+
+    def _back_to_committed(self, positions: Position) -> None:
+        committed = self.log.committed(self.name)
+        self._consumer.seek({tp: committed.get(tp, self._base.get(tp, 0)) for tp in positions})
 
     # -- the loop
 
     def _take(self) -> tuple[int, list[OutRecord]]:
         """Poll and handle one batch on top of what is pending (not committed); (records, outputs)."""
         records = self._consumer.poll(self.batch_size, self.poll_timeout_s)
+        while self._consumer.rebalances != self._rebalances:
+            self._reassigned()
+            records = self._consumer.poll(self.batch_size, self.poll_timeout_s)
         if not records:
             return 0, []
         p = self._pending
@@ -254,9 +314,10 @@ class Runner:
         try:
             self.log.commit(self.name, p.outputs, positions, snapshot)
         except BaseException:
-            committed = self.log.committed(self.name)
-            self._consumer.seek({tp: committed.get(tp, 0) for tp in positions})
+            self._back_to_committed(positions)
             raise
+        self._aborts_in_a_row = 0
+        self._base.update(positions)
         self._state, self._times = p.state, p.times
         self.handled += p.handled
         self.outputs += len(p.outputs) - p.dead
@@ -264,9 +325,19 @@ class Runner:
         self.batches += 1
 
     def run_once(self) -> int:
-        """Poll, handle and commit one batch; the number of input records handled."""
+        """Poll, handle and commit one batch; the number of input records handled. A commit
+        the log rolled back (`CommitAborted`: a rebalance, a broker going away) is re-done by
+        the next batches, after a short backoff, up to `ABORT_RETRIES` times in a row."""
         n, _outputs = self._take()
-        self.flush()
+        try:
+            self.flush()
+        except CommitAborted as exc:
+            self.aborts += 1
+            self._aborts_in_a_row += 1
+            if self._aborts_in_a_row > ABORT_RETRIES:
+                raise
+            _log.warning("%s: commit rolled back, the batch is re-done: %s", self.name, exc)
+            time.sleep(min(0.05 * 2 ** (self._aborts_in_a_row - 1), 2.0))
         return n
 
     def run_until_idle(self) -> int:
@@ -281,7 +352,8 @@ class Runner:
         `max_pending` records wait) and return the outputs made: a caller that must react
         to decisions at once (the fast-forward simulator) sees them before they are
         committed and commits with `flush` when it likes, so one transaction covers many
-        polls. Nothing downstream sees the outputs before `flush`."""
+        polls. Nothing downstream sees the outputs before `flush`. A rebalance before then
+        drops them, as a crash would (on Kafka, when a group member comes or goes)."""
         made: list[OutRecord] = []
         while True:
             n, outputs = self._take()

@@ -5,12 +5,13 @@ registry, `consumer` reads (group members and a group-less reader), `schemas` ke
 ids in a compacted topic or a Confluent Schema Registry.
 """
 
-from streams.kafka.admin import KafkaLogError, TopicMismatch
+from streams.kafka.admin import CommitAborted, KafkaLogError, TopicMismatch
 from streams.kafka.consumer import KafkaConsumer
 from streams.kafka.log import KafkaLog
 from streams.kafka.schemas import RegistrySchemaStore, TopicSchemaStore
 
 __all__ = [
+    "CommitAborted",
     "KafkaConsumer",
     "KafkaLog",
     "KafkaLogError",

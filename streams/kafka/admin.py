@@ -13,6 +13,7 @@ groups or transactional ids.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -29,8 +30,10 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 from streams import ports
 
 __all__ = [
+    "REQUEST_TIMEOUT_S",
     "SCHEMAS_TOPIC",
     "SNAPSHOTS_TOPIC",
+    "CommitAborted",
     "KafkaLogError",
     "Names",
     "TopicMismatch",
@@ -44,6 +47,11 @@ _SETTLING = (
     KafkaError.NOT_LEADER_FOR_PARTITION,
     KafkaError.UNKNOWN_TOPIC_OR_PART,
     KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError._NOENT,  # "Failed to query partition leaders: No leaders found" (a leader died)
+    KafkaError.UNKNOWN_LEADER_EPOCH,  # a broker behind the metadata (new topic, new leader)
+    KafkaError.FENCED_LEADER_EPOCH,
+    KafkaError._TIMED_OUT,
+    KafkaError._TRANSPORT,
 )
 
 _log = logging.getLogger(__name__)
@@ -58,6 +66,10 @@ class KafkaLogError(RuntimeError):
 
 class TopicMismatch(KafkaLogError, ports.TopicMismatch):
     """An existing topic does not match the registry (e.g. its partition count)."""
+
+
+class CommitAborted(KafkaLogError, ports.CommitAborted):
+    """A transaction was aborted cleanly (nothing visible, no offset moved): re-do the work."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +195,18 @@ def _config(spec: TopicSpec, min_insync_replicas: int) -> dict[str, str]:
     return config
 
 
+REQUEST_TIMEOUT_S = 5.0
+"""One ListOffsets request; a leader that died meanwhile answers nothing until it times out
+(librdkafka then reports OFFSET_INVALID without an error), so `offsets` refreshes the
+leaders and asks again, by then maybe of its successor, until its own deadline."""
+
+
 def offsets(
     admin: AdminClient, partitions: Sequence[tuple[str, int]], *, latest: bool = True, timeout_s: float = 30.0
 ) -> dict[tuple[str, int], int]:
     """Per (cluster topic, partition): the last stable offset (`latest`, read_committed) or the
-    log start offset, in one request per leader; retries while leadership settles."""
+    log start offset, in one request per leader; retries while leadership settles (a broker
+    failing over takes its session timeout and an election: keep `timeout_s` well above)."""
     if not partitions:
         return {}
     spec = OffsetSpec.latest() if latest else OffsetSpec.earliest()  # type: ignore[no-untyped-call]
@@ -198,12 +217,12 @@ def offsets(
         futures = admin.list_offsets(
             {TopicPartition(t, p): spec for t, p in pending},
             isolation_level=IsolationLevel.READ_COMMITTED,
-            request_timeout=timeout_s,
+            request_timeout=min(timeout_s, REQUEST_TIMEOUT_S),
         )
         retry = []
         for tp, future in futures.items():
             try:
-                out[(tp.topic, tp.partition)] = int(future.result().offset)
+                offset = int(future.result().offset)
             except KafkaException as exc:
                 err = exc.args[0]
                 if (err.retriable() or err.code() in _SETTLING) and time.monotonic() < deadline:
@@ -212,10 +231,27 @@ def offsets(
                 raise KafkaLogError(
                     f"offsets of topic {tp.topic!r} partition {tp.partition}: {err.str()}"
                 ) from exc
+            if offset < 0:  # OFFSET_INVALID without an error: the leader is gone, not yet replaced
+                if time.monotonic() < deadline:
+                    retry.append((tp.topic, tp.partition))
+                    continue
+                raise KafkaLogError(
+                    f"offsets of topic {tp.topic!r} partition {tp.partition}: no leader answers"
+                )
+            out[(tp.topic, tp.partition)] = offset
         pending = retry
         if pending:
             time.sleep(0.05)
+            _refresh_leaders(admin, {t for t, _p in pending})
     return out
+
+
+def _refresh_leaders(admin: AdminClient, topics: set[str]) -> None:
+    """Ask the cluster who leads the topics' partitions now: ListOffsets goes by the client's
+    cached metadata, which keeps naming a dead leader ("No leaders found") until refreshed."""
+    for topic in topics:
+        with contextlib.suppress(KafkaException):  # the next attempt tells
+            admin.list_topics(topic=topic, timeout=REQUEST_TIMEOUT_S)
 
 
 DESCRIBED = ("cleanup.policy", "retention.ms", "min.insync.replicas")

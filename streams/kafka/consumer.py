@@ -73,7 +73,7 @@ class Reader:
         self._names = names
         self._lock = threading.RLock()  # one assignment at a time; shared by threads
 
-    def end(self, topic: str, partition: int, timeout_s: float = 10.0) -> int:
+    def end(self, topic: str, partition: int, timeout_s: float = 30.0) -> int:
         """The LSO of a partition: the offset after the last committed record."""
         cluster = self._names.topic(topic)
         return offsets(self._admin, [(cluster, partition)], timeout_s=timeout_s)[(cluster, partition)]
@@ -165,6 +165,7 @@ class KafkaConsumer(ConsumerPort):
         self._at_end: set[TP] = set()  # partitions whose end (LSO) was reached by the fetcher
         self._buffer: list[Message] = []
         self._rebalanced = False
+        self._rebalances = 0
         self._closed = False
         self._c.subscribe(
             [names.topic(t) for t in topics],
@@ -204,6 +205,7 @@ class KafkaConsumer(ConsumerPort):
                 offset = starts.get((tp.topic, tp.partition), tp.offset)
                 self._pos[self._tp(tp)] = int(offset)
                 self._assigned.add(self._tp(tp))
+            self._rebalances += 1
         self._rebalanced = True
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -214,10 +216,17 @@ class KafkaConsumer(ConsumerPort):
             self._pos.pop(key, None)
         gone = {(tp.topic, tp.partition) for tp in partitions}
         self._buffer = [m for m in self._buffer if (m.topic(), m.partition()) not in gone]
+        if partitions:
+            self._rebalances += 1
 
     def assignment(self) -> set[TP]:
         """The partitions this member owns now."""
         return set(self._assigned)
+
+    @property
+    def rebalances(self) -> int:
+        """How many assignments and revocations of partitions this member has seen."""
+        return self._rebalances
 
     def group_metadata(self) -> Any:
         return self._c.consumer_group_metadata()

@@ -8,7 +8,9 @@
   the outputs, the snapshot (to the compacted `_ccx-snapshots` topic, key = group) and the
   input offsets (`send_offsets_to_transaction` with the consumer's group metadata) commit
   together or not at all. `init_transactions` at `consumer()` fences a zombie of the same
-  instance: the fenced one gets `LogBusy` at its next commit. After a commit the call waits
+  instance: the fenced one gets `LogBusy` at its next commit. A transaction aborted cleanly
+  (e.g. ILLEGAL_GENERATION while the group rebalances) raises `CommitAborted`: nothing of
+  it is visible, and the caller re-does the work. After a commit the call waits
   until the outputs are visible to read_committed readers (markers are written
   asynchronously), so a caller reads its own writes.
 - Everything is read with `isolation.level=read_committed`; `end_offset` is the last
@@ -28,12 +30,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from streams.kafka.admin import (
     INTERNAL,
+    REQUEST_TIMEOUT_S,
     SNAPSHOTS_TOPIC,
+    CommitAborted,
     KafkaLogError,
     Names,
     TopicSpec,
@@ -41,7 +45,7 @@ from streams.kafka.admin import (
     offsets,
     provision,
 )
-from streams.kafka.consumer import KafkaConsumer, Reader
+from streams.kafka.consumer import KafkaConsumer, Reader, base_config
 from streams.kafka.schemas import RegistrySchemaStore, TopicSchemaStore
 from streams.partitioner import partition_for
 from streams.ports import EventLog, LogBusy, OutRecord, Position, Record, Snapshot, TopicState
@@ -51,6 +55,14 @@ from streams.serde import SchemaStore
 __all__ = ["KafkaLog"]
 
 TIMEOUT_S = 30.0
+OFFSETS_TOPIC = "__consumer_offsets"
+_COORDINATOR_MOVING = (
+    KafkaError._TIMED_OUT,
+    KafkaError._TRANSPORT,
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+)
 _LEN = struct.Struct(">I")
 
 
@@ -77,9 +89,12 @@ class KafkaLog(EventLog, SchemaStore):
         self._producer = Producer(self._producer_config(enable_idempotence=True))
         self._reader = Reader(bootstrap, client_id, self.names, self._admin)
         self._lock = threading.RLock()
+        self._closed = False
         self._partitions: dict[str, int] = {}
         self._consumers: dict[str, KafkaConsumer] = {}
         self._txn: dict[str, Producer] = {}
+        self._offsets_ready = False
+        self._offset_readers: dict[str, Consumer] = {}
         self.schemas: SchemaStore = (
             RegistrySchemaStore(schema_registry_url)
             if schema_registry_url
@@ -190,27 +205,78 @@ class KafkaLog(EventLog, SchemaStore):
         return [ends[(cluster, p)] for p in range(self.partitions(topic))]
 
     def committed(self, group: str) -> dict[TP, int]:
-        request = [ConsumerGroupTopicPartitions(self.names.group(group))]
+        """The group's committed positions on its consumer's topics (every ccx topic when this
+        log has no consumer of the group), read_committed: an offset commit inside an open
+        transaction is waited for (OffsetFetch with require_stable). Asked through a member
+        of the group that never joins it, not the AdminClient: librdkafka 2.16's
+        ListConsumerGroupOffsets aborts the process (assertion in rd_kafka_enq_once) when
+        the group coordinator fails over."""
         deadline = time.monotonic() + TIMEOUT_S
+        if not self._offsets_topic_ready(deadline):
+            return {}  # no group has ever committed anything on this cluster
+        wanted = [
+            TopicPartition(self.names.topic(t), p)
+            for t in self._group_topics(group)
+            for p in range(self.partitions(t))
+        ]
+        if not wanted:
+            return {}
+        probe = self._offset_reader(group)
         while True:
-            future = self._admin.list_consumer_group_offsets(request, require_stable=True)
-            result = next(iter(future.values())).result()
-            out: dict[TP, int] = {}
-            unstable = False
-            for tp in result.topic_partitions or []:
-                if tp.error is not None:
-                    if tp.error.code() == KafkaError.UNSTABLE_OFFSET_COMMIT and time.monotonic() < deadline:
-                        unstable = True
-                        continue
-                    raise KafkaLogError(
-                        f"group {group!r} topic {tp.topic!r} partition {tp.partition}: {tp.error}"
-                    )
-                name = self.names.ccx_topic(tp.topic)
-                if name is not None and tp.offset >= 0:
-                    out[(name, tp.partition)] = tp.offset
-            if not unstable:
-                return out
-            time.sleep(0.02)
+            try:
+                result = probe.committed(wanted, timeout=REQUEST_TIMEOUT_S)
+                break
+            except KafkaException as exc:  # an open transaction, or the coordinator failing over
+                err = exc.args[0]
+                if (err.retriable() or err.code() in _COORDINATOR_MOVING) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                raise KafkaLogError(f"group {group!r}: committed offsets: {err.str()}") from exc
+        out: dict[TP, int] = {}
+        for tp in result:
+            if tp.error is not None:
+                raise KafkaLogError(
+                    f"group {group!r} topic {tp.topic!r} partition {tp.partition}: {tp.error}"
+                )
+            name = self.names.ccx_topic(tp.topic)
+            if name is not None and tp.offset >= 0:
+                out[(name, tp.partition)] = tp.offset
+        return out
+
+    def _group_topics(self, group: str) -> list[str]:
+        """The topics of this log's consumer of `group`, else every ccx topic on the cluster."""
+        consumer = self._consumers.get(group)
+        if consumer is not None:
+            return list(consumer.topics)
+        names = (self.names.ccx_topic(t) for t in self._admin.list_topics(timeout=TIMEOUT_S).topics)
+        return sorted(n for n in names if n is not None and not n.startswith("_"))
+
+    def _offset_reader(self, group: str) -> Consumer:
+        """A consumer with the group's id that never subscribes (so never joins the group)."""
+        with self._lock:
+            reader = self._offset_readers.get(group)
+            if reader is None:
+                config = base_config(self.bootstrap, self._client_id)
+                config["group.id"] = self.names.group(group)
+                reader = self._offset_readers[group] = Consumer(config)
+            return reader
+
+    def _offsets_topic_ready(self, deadline: float) -> bool:
+        """Whether `__consumer_offsets` exists (with leaders): before a first group lookup
+        creates it, no offset was ever committed (and an OffsetFetch would wait for a
+        coordinator that is not there; librdkafka 2.16's ListConsumerGroupOffsets even
+        crashes the process with SIGSEGV)."""
+        while not self._offsets_ready:
+            meta = self._admin.list_topics(timeout=TIMEOUT_S).topics.get(OFFSETS_TOPIC)
+            if meta is None:
+                return False
+            partitions = meta.partitions.values() if meta.error is None else ()
+            self._offsets_ready = bool(partitions) and all(p.leader >= 0 for p in partitions)
+            if not self._offsets_ready:
+                if time.monotonic() > deadline:
+                    raise KafkaLogError(f"{OFFSETS_TOPIC} on {self.bootstrap} has no leaders")
+                time.sleep(0.05)
+        return True
 
     def consumer(self, group: str, topics: Sequence[str]) -> KafkaConsumer:
         with self._lock:
@@ -280,12 +346,48 @@ class KafkaLog(EventLog, SchemaStore):
                     self._produce(producer, snap, partition_for(snap.key, 1), track)
                 if offsets:
                     metadata = consumer.group_metadata() if consumer else self._group_metadata(group)
-                    producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT_S)
+                    self._send_offsets(group, producer, offsets, metadata)
                 producer.commit_transaction(TIMEOUT_S)
+            except _Wedged:
+                raise
             except (KafkaException, KafkaLogError) as exc:
                 self._abort(group, producer, exc)
         self._await_visible(written)
         self._await_committed(group, positions)
+
+    def _send_offsets(
+        self, group: str, producer: Producer, offsets: list[TopicPartition], metadata: Any
+    ) -> None:
+        """`send_offsets_to_transaction`, bounded. librdkafka 2.16 can block in it forever when
+        the group coordinator's broker dies and drops out of the metadata (its timeout is not
+        checked: confluentinc/librdkafka#5456, #5511). Past the timeout the producer is given
+        up (its thread stays blocked) and a new one with the same transactional id takes its
+        place now: its `init_transactions` fences the old one and aborts the transaction."""
+        outcome: list[BaseException | None] = []
+
+        def send() -> None:
+            try:
+                producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT_S)
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=send, name=f"ccx-send-offsets-{group}", daemon=True)
+        worker.start()
+        worker.join(TIMEOUT_S + 5)
+        if worker.is_alive():
+            self._txn.pop(group, None)
+            wedged = _Wedged(
+                f"group {group!r}: send_offsets_to_transaction blocked for {TIMEOUT_S + 5:.0f}s "
+                "(librdkafka#5511: the group coordinator went away); its transaction is fenced"
+            )
+            try:
+                self._transactional(group)
+            except KafkaLogError as exc:  # the next commit tries again
+                raise wedged from exc
+            raise wedged
+        if outcome and outcome[0] is not None:
+            raise outcome[0]
 
     def _await_committed(self, group: str, positions: Position) -> None:
         """Read-your-writes for positions: the coordinator applies the transaction's offset
@@ -321,7 +423,7 @@ class KafkaLog(EventLog, SchemaStore):
         except KafkaException as abort_exc:
             self._txn.pop(group, None)
             raise KafkaLogError(f"group {group!r}: abort of {txn_id!r} failed: {abort_exc}") from exc
-        raise KafkaLogError(f"group {group!r}: commit aborted: {exc}") from exc
+        raise CommitAborted(f"group {group!r}: commit aborted: {exc}") from exc
 
     def _group_metadata(self, group: str) -> Any:
         """Group metadata without a live member (a commit from a tool, not a processor)."""
@@ -361,16 +463,29 @@ class KafkaLog(EventLog, SchemaStore):
         return self.schemas.lookup(schema_id)
 
     def close(self) -> None:
+        """Close every client; a second call does nothing."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             consumers = list(self._consumers.values())
             producers, self._txn = list(self._txn.values()), {}
         for c in consumers:
             c.close()
+        with self._lock:
+            readers, self._offset_readers = list(self._offset_readers.values()), {}
+        for reader in readers:
+            reader.close()
         for producer in [*producers, self._producer]:
             producer.flush(TIMEOUT_S)
+            producer.close()  # now, not at garbage collection (its threads would live on)
         self._reader.close()
         if isinstance(self.schemas, RegistrySchemaStore | TopicSchemaStore):
             self.schemas.close()
+
+
+class _Wedged(CommitAborted):
+    """The transactional producer hung in a call and was replaced (see `KafkaLog._send_offsets`)."""
 
 
 def _snapshot_value(snapshot: Snapshot) -> bytes:
