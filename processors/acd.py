@@ -1,4 +1,10 @@
-"""The ACD decider: routes contacts to agents (strategy: longest idle eligible agent).
+"""The ACD decider: configuration, presence, routing and the contact lifecycle.
+
+Commands define skills, schedules, queues (strategy, priorities, skills, tiers and their
+relaxation, business hours, overflow, limits, sticky routing, RONA and wrap-up rules),
+agents (memberships with tier, weight and shift schedule; skills; channel capacity) and
+blocked numbers; every definition becomes an event on `cc.config-events`, so the rules in
+force at any moment are a replay away.
 
 `decide(state, command)` returns the events a command causes, raising `Invalid` for a
 command naming an unknown agent or queue (the runner dead-letters it) and `Rejected` with
@@ -9,7 +15,9 @@ state as it is emitted (`processors.acd_state.apply`, the same fold `evolve` use
 command's later decisions, and dispatch, see the effects of its earlier ones.
 
 State is per tenant (`AcdState.tenants`), so one instance can own a partition that carries
-several tenants. The dispatch rules and their explanations live in `processors.dispatch`.
+several tenants. Eligibility, service order and offers (with their explanations) live in
+`processors.dispatch`, the strategies in `processors.strategies`, admission, overflow and
+timers in `processors.acd_rules`. `ACD(scan=True)` is the baseline that scans every agent.
 """
 
 from __future__ import annotations
@@ -17,10 +25,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from processors.acd_rules import admit, on_tick
 from processors.acd_state import (
     CONNECTED,
     HELD,
     OFFERED,
+    WAITING,
     WRAP_UP,
     AcdState,
     Agent,
@@ -28,43 +38,61 @@ from processors.acd_state import (
     apply,
 )
 from processors.decider import DeciderProcessor, Invalid, Rejected
-from processors.dispatch import STRATEGIES, Draft, expire
+from processors.dispatch import Draft
+from processors.schedule import schedule_problem
+from processors.strategies import STRATEGIES
 from schemas.agent import AgentLoggedIn, AgentLoggedOut
 from schemas.commands import (
     AcceptOffer,
+    BlockNumber,
     CompleteWrapUp,
     DeclineOffer,
     DefineAgent,
     DefineQueue,
+    DefineSchedule,
+    DefineSkill,
+    ExtendWrapUp,
     HangUpContact,
     HoldContact,
     LogInAgent,
     LogOutAgent,
+    RequestCallback,
     ResumeContact,
     RouteContact,
     SetAgentNotReady,
     SetAgentReady,
     Tick,
+    UnblockNumber,
 )
-from schemas.config import AgentDefined, QueueDefined
+from schemas.config import (
+    AgentDefined,
+    NumberBlocked,
+    NumberUnblocked,
+    QueueDefined,
+    ScheduleDefined,
+    SkillDefined,
+)
 from schemas.contact import (
+    CallbackRequested,
     ContactArrived,
+    ContactBlocked,
     ContactConnected,
     ContactEnded,
     ContactHeld,
-    ContactQueued,
     ContactResumed,
     OfferAccepted,
     OfferDeclined,
+    OfferWithdrawn,
     WrapUpCompleted,
+    WrapUpExtended,
     WrapUpStarted,
 )
 from schemas.envelope import Message
+from schemas.routing import CHANNELS, OVERFLOW_ACTIONS, OVERFLOW_WHEN, Capacity, Membership, SkillLevel
 
 __all__ = ["ACD", "PARTIES", "REJECTION_CODES", "acd_processor"]
 
 PARTIES = ("caller", "agent", "system")
-BUSY = ("reserved", "handling", "wrap_up")
 REJECTION_CODES = (
     "agent_already_logged_in",
     "agent_not_logged_in",
@@ -74,12 +102,20 @@ REJECTION_CODES = (
     "contact_already_exists",
     "contact_not_found",
     "contact_not_offered_to_agent",
+    "contact_not_waiting",
     "contact_not_connected",
     "contact_already_held",
     "contact_not_held",
     "contact_not_in_wrap_up",
     "contact_ended",
 )
+# Overflow actions each trigger allows: a contact refused on arrival cannot wait for a callback.
+_ACTIONS_FOR = {
+    "wait": OVERFLOW_ACTIONS,
+    "no_agents": OVERFLOW_ACTIONS,
+    "full": ("queue", "voicemail", "message"),
+    "closed": ("queue", "voicemail", "message"),
+}
 
 
 def _agent(t: TenantState, agent_id: str) -> Agent:
@@ -90,14 +126,24 @@ def _agent(t: TenantState, agent_id: str) -> Agent:
 
 
 def _logged_in_idle(agent: Agent) -> None:
-    """An agent that may change its own presence: logged in and not on a contact."""
-    if agent.state == "logged_out":
+    """An agent that may change its own presence: logged in and holding no contact."""
+    if agent.presence == "logged_out":
         raise Rejected("agent_not_logged_in", f"agent {agent.agent_id!r} is not logged in")
-    if agent.state in BUSY:
-        raise Rejected("agent_busy", f"agent {agent.agent_id!r} is {agent.state} on {agent.contact_id!r}")
+    if agent.work:
+        held = ", ".join(f"{w.contact_id} ({w.phase})" for w in agent.work)
+        raise Rejected("agent_busy", f"agent {agent.agent_id!r} is {agent.state} on {held}")
+
+
+def _skills(t: TenantState, skills: tuple[SkillLevel, ...], where: str) -> None:
+    for i, s in enumerate(skills):
+        if s.skill not in t.skills:
+            raise Invalid(f"{where}[{i}]: unknown skill {s.skill!r} (define it with DefineSkill)")
+        if not 1 <= s.level <= 5:
+            raise Invalid(f"{where}[{i}]: level of {s.skill!r} must be 1 to 5, not {s.level}")
 
 
 def _define_queue(d: Draft, cmd: DefineQueue) -> None:
+    t = d.t
     if not cmd.queue_id:
         raise Invalid("queue_id must not be empty")
     if cmd.strategy not in STRATEGIES:
@@ -105,42 +151,137 @@ def _define_queue(d: Draft, cmd: DefineQueue) -> None:
     limits = (cmd.sl_threshold_s, cmd.short_abandon_s, cmd.ring_timeout_s, cmd.wrap_up_s)
     if min(limits) < 0:
         raise Invalid("queue thresholds must be >= 0 seconds")
-    old = d.t.queues.get(cmd.queue_id)
+    for name in ("priority_aging_s", "max_waiting", "sticky_s"):
+        if getattr(cmd, name) < 0:
+            raise Invalid(f"{name} must be >= 0, not {getattr(cmd, name)}")
+    if cmd.max_tier < -1:
+        raise Invalid(f"max_tier must be -1 (any tier) or a tier >= 0, not {cmd.max_tier}")
+    _skills(t, cmd.required_skills, "required_skills")
+    for i, step in enumerate(cmd.relax):
+        if step.after_s < 0 or step.skill_drop < 0 or step.max_tier < -1:
+            raise Invalid(f"relax[{i}]: after_s and skill_drop must be >= 0 and max_tier >= -1")
+    if cmd.hours and cmd.hours not in t.schedules:
+        raise Invalid(f"hours: unknown schedule {cmd.hours!r}")
+    for i, rule in enumerate(cmd.overflow):
+        if rule.when not in OVERFLOW_WHEN:
+            raise Invalid(f"overflow[{i}].when must be one of {', '.join(OVERFLOW_WHEN)}, not {rule.when!r}")
+        if rule.action not in _ACTIONS_FOR[rule.when]:
+            allowed = ", ".join(_ACTIONS_FOR[rule.when])
+            raise Invalid(
+                f"overflow[{i}]: action {rule.action!r} is not allowed when {rule.when!r}; use {allowed}"
+            )
+        if rule.action == "queue" and (rule.target == cmd.queue_id or rule.target not in t.queues):
+            raise Invalid(f"overflow[{i}]: target must be another defined queue, not {rule.target!r}")
+        if rule.after_s < 0:
+            raise Invalid(f"overflow[{i}].after_s must be >= 0")
+    old = t.queues.get(cmd.queue_id)
     version = 1 if old is None else old.rule_version + 1
-    d.emit(QueueDefined(cmd.queue_id, cmd.name, *limits, cmd.strategy, version))
+    d.emit(
+        QueueDefined(
+            cmd.queue_id,
+            cmd.name,
+            *limits,
+            cmd.strategy,
+            version,
+            cmd.priority,
+            cmd.priority_aging_s,
+            tuple(cmd.required_skills),
+            cmd.max_tier,
+            tuple(cmd.relax),
+            cmd.hours,
+            cmd.max_waiting,
+            tuple(cmd.overflow),
+            cmd.sticky_s,
+            cmd.rona_not_ready,
+            cmd.auto_ready,
+        )
+    )
+    d.dirty.add(cmd.queue_id)
 
 
 def _define_agent(d: Draft, cmd: DefineAgent) -> None:
+    t = d.t
     if not cmd.agent_id:
         raise Invalid("agent_id must not be empty")
-    for q in cmd.queues:
-        if q not in d.t.queues:
+    memberships: dict[str, Membership] = {q: Membership(q) for q in cmd.queues}
+    for i, m in enumerate(cmd.memberships):
+        if m.tier < 0 or m.weight < 1:
+            raise Invalid(f"memberships[{i}]: tier must be >= 0 and weight >= 1")
+        if m.schedule and m.schedule not in t.schedules:
+            raise Invalid(f"memberships[{i}]: unknown schedule {m.schedule!r}")
+        memberships[m.queue_id] = m
+    for q in memberships:
+        if q not in t.queues:
             raise Invalid(f"unknown queue {q!r}")
-    d.emit(AgentDefined(cmd.agent_id, cmd.name, tuple(cmd.queues)))
-    d.dispatch()
+    _skills(t, cmd.skills, "skills")
+    for i, c in enumerate(cmd.capacity):
+        if c.channel not in CHANNELS or c.max < 0:
+            raise Invalid(f"capacity[{i}]: channel must be one of {', '.join(CHANNELS)} and max >= 0")
+    capacity = tuple(cmd.capacity) or (Capacity("voice", 1),)
+    old = t.agents.get(cmd.agent_id)
+    d.emit(
+        AgentDefined(
+            cmd.agent_id,
+            cmd.name,
+            tuple(memberships),
+            tuple(memberships.values()),
+            tuple(cmd.skills),
+            capacity,
+        )
+    )
+    if old is not None and old.presence == "available":
+        d.wake_agent(cmd.agent_id)
+
+
+def _define_other(d: Draft, cmd: DefineSkill | DefineSchedule | BlockNumber | UnblockNumber) -> None:
+    match cmd:
+        case DefineSkill(skill_id=skill_id, name=name):
+            if not skill_id:
+                raise Invalid("skill_id must not be empty")
+            d.emit(SkillDefined(skill_id, name))
+        case DefineSchedule():
+            if not cmd.schedule_id:
+                raise Invalid("schedule_id must not be empty")
+            problem = schedule_problem(cmd.timezone, tuple(cmd.windows), tuple(cmd.holidays))
+            if problem:
+                raise Invalid(f"schedule {cmd.schedule_id!r}: {problem}")
+            d.emit(
+                ScheduleDefined(
+                    cmd.schedule_id, cmd.name, cmd.timezone, tuple(cmd.windows), tuple(cmd.holidays)
+                )
+            )
+            d.dirty.update(d.t.waiting)
+        case BlockNumber(number=number, reason=reason):
+            if not number:
+                raise Invalid("number must not be empty")
+            d.emit(NumberBlocked(number, reason))
+        case UnblockNumber(number=number):
+            if not number:
+                raise Invalid("number must not be empty")
+            d.emit(NumberUnblocked(number))
 
 
 def _presence(d: Draft, cmd: LogInAgent | LogOutAgent | SetAgentReady | SetAgentNotReady) -> None:
     agent = _agent(d.t, cmd.agent_id)
+    aid = agent.agent_id
     match cmd:
         case LogInAgent():
-            if agent.state != "logged_out":
-                raise Rejected("agent_already_logged_in", f"agent {agent.agent_id!r} is already logged in")
-            d.emit(AgentLoggedIn(agent.agent_id, agent.queues))
-            d.change(agent.agent_id, "not_ready", "login")
+            if agent.presence != "logged_out":
+                raise Rejected("agent_already_logged_in", f"agent {aid!r} is already logged in")
+            d.emit(AgentLoggedIn(aid, agent.queues))
+            d.presence(aid, "not_ready", "login", force=True)
         case LogOutAgent():
             _logged_in_idle(agent)
-            d.change(agent.agent_id, "logged_out")
-            d.emit(AgentLoggedOut(agent.agent_id))
+            d.presence(aid, "logged_out", "", force=True)
+            d.emit(AgentLoggedOut(aid))
         case SetAgentReady():
             _logged_in_idle(agent)
-            if agent.state == "available":
-                raise Rejected("agent_already_available", f"agent {agent.agent_id!r} is already available")
-            d.change(agent.agent_id, "available")
-            d.dispatch()
+            if agent.presence == "available":
+                raise Rejected("agent_already_available", f"agent {aid!r} is already available")
+            d.presence(aid, "available", "", force=True)
         case SetAgentNotReady(reason=reason):
             _logged_in_idle(agent)
-            d.change(agent.agent_id, "not_ready", reason)
+            d.presence(aid, "not_ready", reason, force=True)
 
 
 def _route(d: Draft, cmd: RouteContact) -> None:
@@ -148,13 +289,17 @@ def _route(d: Draft, cmd: RouteContact) -> None:
         raise Invalid(f"unknown queue {cmd.queue_id!r}")
     if not cmd.contact_id:
         raise Invalid("contact_id must not be empty")
+    if cmd.channel not in CHANNELS:
+        raise Invalid(f"channel must be one of {', '.join(CHANNELS)}, not {cmd.channel!r}")
+    _skills(d.t, cmd.skills, "skills")
     if cmd.contact_id in d.t.contacts:
         raise Rejected("contact_already_exists", f"contact {cmd.contact_id!r} is already in progress")
-    d.emit(
-        ContactArrived(cmd.contact_id, cmd.channel, cmd.ani, cmd.dnis),
-        ContactQueued(cmd.contact_id, cmd.queue_id, cmd.priority),
-    )
-    d.dispatch()
+    blocked = d.t.blocked.get(cmd.ani) if cmd.ani else None
+    if blocked is not None:
+        d.emit(ContactBlocked(cmd.contact_id, cmd.queue_id, cmd.ani, blocked))
+        return
+    d.emit(ContactArrived(cmd.contact_id, cmd.channel, cmd.ani, cmd.dnis))
+    admit(d, cmd.contact_id, cmd.queue_id, cmd.priority, tuple(cmd.skills))
 
 
 def _contact_for(d: Draft, contact_id: str, agent_id: str, phases: tuple[str, ...], code: str) -> str:
@@ -166,9 +311,13 @@ def _contact_for(d: Draft, contact_id: str, agent_id: str, phases: tuple[str, ..
         raise Rejected("contact_not_found", f"no contact {contact_id!r} in progress")
     if c.phase not in phases:
         raise Rejected(code, f"contact {contact_id!r} is {c.phase}, not {' or '.join(phases)}")
-    if agent_id and c.agent_id != agent_id:
-        wrong = "contact_not_offered_to_agent" if c.phase == OFFERED else "agent_not_on_contact"
-        raise Rejected(wrong, f"contact {contact_id!r} is not with agent {agent_id!r}")
+    if agent_id:
+        if c.phase == OFFERED and agent_id not in c.offers:
+            raise Rejected(
+                "contact_not_offered_to_agent", f"contact {contact_id!r} is not offered to agent {agent_id!r}"
+            )
+        if c.phase != OFFERED and c.agent_id != agent_id:
+            raise Rejected("agent_not_on_contact", f"contact {contact_id!r} is not with agent {agent_id!r}")
     return c.queue_id
 
 
@@ -177,14 +326,18 @@ def _on_contact(d: Draft, cmd: AcceptOffer | DeclineOffer | HoldContact | Resume
     match cmd:
         case AcceptOffer():
             queue_id = _contact_for(d, cid, aid, (OFFERED,), "contact_not_offered_to_agent")
-            wait = d.now - d.t.contacts[cid].queued_at
-            d.emit(OfferAccepted(cid, aid), ContactConnected(cid, queue_id, aid, wait))
-            d.change(aid, "handling", contact_id=cid)
+            c = d.t.contacts[cid]
+            others = [a for a in c.offers if a != aid]
+            d.emit(OfferAccepted(cid, aid), ContactConnected(cid, queue_id, aid, d.now - c.queued_at))
+            d.presence(aid, contact_id=cid)
+            for other in others:
+                d.emit(OfferWithdrawn(cid, other, "answered_elsewhere"))
+                d.presence(other, contact_id=cid)
         case DeclineOffer():
-            _contact_for(d, cid, aid, (OFFERED,), "contact_not_offered_to_agent")
+            queue_id = _contact_for(d, cid, aid, (OFFERED,), "contact_not_offered_to_agent")
             d.emit(OfferDeclined(cid, aid))
-            d.change(aid, "available")
-            d.dispatch()
+            d.presence(aid, contact_id=cid)
+            d.dirty.add(queue_id)
         case HoldContact():
             _agent(d.t, aid)
             if d.t.contacts.get(cid) is not None and d.t.contacts[cid].phase == HELD:
@@ -209,33 +362,60 @@ def _hang_up(d: Draft, cmd: HangUpContact) -> None:
             ContactEnded(c.contact_id, c.queue_id, "completed", cmd.party, c.agent_id, c.wait_ms),
             WrapUpStarted(c.contact_id, c.agent_id),
         )
-        d.change(c.agent_id, "wrap_up", contact_id=c.contact_id)
+        d.presence(c.agent_id, contact_id=c.contact_id)
         return
     d.emit(ContactEnded(c.contact_id, c.queue_id, "abandoned", cmd.party, "", d.now - c.queued_at))
-    if c.phase == OFFERED:
-        d.change(c.agent_id, "available")
-        d.dispatch()
+    for aid in c.offers:
+        d.presence(aid, contact_id=c.contact_id)
 
 
-def _complete_wrap_up(d: Draft, cmd: CompleteWrapUp) -> None:
-    if cmd.next_state not in ("ready", "not_ready"):
-        raise Invalid(f"next_state must be 'ready' or 'not_ready', not {cmd.next_state!r}")
+def _request_callback(d: Draft, cmd: RequestCallback) -> None:
+    c = d.t.contacts.get(cmd.contact_id)
+    if c is None:
+        raise Rejected("contact_not_found", f"no contact {cmd.contact_id!r} in progress")
+    if c.phase != WAITING:
+        raise Rejected("contact_not_waiting", f"contact {c.contact_id!r} is {c.phase}, not waiting")
+    callback_id = f"{c.contact_id}-cb"
+    if callback_id in d.t.contacts:
+        raise Rejected("contact_already_exists", f"callback {callback_id!r} is already in progress")
+    number = cmd.number or c.ani
+    if not number:
+        raise Invalid(f"contact {c.contact_id!r} has no caller number: give the number to call back")
+    d.emit(
+        CallbackRequested(c.contact_id, callback_id, c.queue_id, number),
+        ContactEnded(c.contact_id, c.queue_id, "callback", "caller", "", d.now - c.queued_at),
+        ContactArrived(callback_id, "callback", number, ""),
+    )
+    admit(d, callback_id, c.queue_id, c.priority, c.skills, place=c.seq, waiting_since=c.queued_at)
+
+
+def _wrap_up(d: Draft, cmd: CompleteWrapUp | ExtendWrapUp) -> None:
     _contact_for(d, cmd.contact_id, cmd.agent_id, (WRAP_UP,), "contact_not_in_wrap_up")
-    d.emit(WrapUpCompleted(cmd.contact_id, cmd.agent_id, cmd.disposition, cmd.notes))
-    if cmd.next_state == "not_ready":
-        d.change(cmd.agent_id, "not_ready", cmd.not_ready_reason)
-    else:
-        d.change(cmd.agent_id, "available")
-        d.dispatch()
+    match cmd:
+        case ExtendWrapUp(seconds=seconds):
+            if seconds <= 0:
+                raise Invalid(f"seconds must be > 0, not {seconds}")
+            c = d.t.contacts[cmd.contact_id]
+            q = d.t.queues.get(c.queue_id)
+            deadline = max(c.wrap_until, c.wrap_started_at + (q.wrap_up_s * 1000 if q else 0), d.now)
+            d.emit(WrapUpExtended(c.contact_id, cmd.agent_id, deadline + seconds * 1000))
+        case CompleteWrapUp():
+            d.emit(WrapUpCompleted(cmd.contact_id, cmd.agent_id, cmd.disposition, cmd.notes))
+            if cmd.next_state == "not_ready":
+                d.presence(cmd.agent_id, "not_ready", cmd.not_ready_reason, cmd.contact_id, force=True)
+            else:
+                d.presence(cmd.agent_id, "available", "", cmd.contact_id, force=True)
 
 
-def _decide(t: TenantState, body: object, now: int) -> list[object]:
-    d = Draft(t, now)
+def _decide(t: TenantState, body: object, now: int, seed: str, scan: bool) -> list[object]:
+    d = Draft(t, now, seed, scan)
     match body:
         case DefineQueue():
             _define_queue(d, body)
         case DefineAgent():
             _define_agent(d, body)
+        case DefineSkill() | DefineSchedule() | BlockNumber() | UnblockNumber():
+            _define_other(d, body)
         case LogInAgent() | LogOutAgent() | SetAgentReady() | SetAgentNotReady():
             _presence(d, body)
         case RouteContact():
@@ -244,12 +424,19 @@ def _decide(t: TenantState, body: object, now: int) -> list[object]:
             _on_contact(d, body)
         case HangUpContact():
             _hang_up(d, body)
+        case RequestCallback():
+            _request_callback(d, body)
         case CompleteWrapUp():
-            _complete_wrap_up(d, body)
+            if body.next_state not in ("ready", "not_ready"):
+                raise Invalid(f"next_state must be 'ready' or 'not_ready', not {body.next_state!r}")
+            _wrap_up(d, body)
+        case ExtendWrapUp():
+            _wrap_up(d, body)
         case Tick():
-            expire(d)
+            on_tick(d)
         case _:
             raise Invalid(f"the ACD does not handle {type(body).__name__}")
+    d.dispatch()
     return d.events
 
 
@@ -264,14 +451,17 @@ class ACD:
         "cc.config-events",
         "cc.command-results",
     )
-    version = 1
+    version = 2  # 2: persistent maps, routing indexes, agent work and presence
 
     def initial_state(self) -> AcdState:
         return AcdState()
 
+    def __init__(self, scan: bool = False) -> None:
+        self.scan = scan
+
     def decide(self, state: AcdState, command: Message[Any]) -> Sequence[object]:
         env = command.envelope
-        return _decide(state.tenant(env.tenant), command.body, env.occurred_at)
+        return _decide(state.tenant(env.tenant), command.body, env.occurred_at, env.event_id, self.scan)
 
     def evolve(self, state: AcdState, event: Message[Any]) -> AcdState:
         env = event.envelope

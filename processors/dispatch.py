@@ -1,28 +1,57 @@
-"""Dispatch: match waiting contacts to agents, strategy **longest idle eligible agent**.
+"""Dispatch: match waiting contacts to eligible agents, and explain every offer.
 
-Waiting (un-offered) contacts are served by priority (higher first), then arrival order
-(FIFO). Each is offered to the eligible agent that has been available longest (ties by
-agent id). Eligible = logged in, available, a member of the contact's queue, and not one
-who declined or let this contact ring out. Every offer carries its explanation: the
-candidates with their idle seconds (best first) and a sentence naming the winner.
+**Service order.** Waiting (un-offered) contacts are served by effective priority, higher
+first (the contact's priority + its queue's priority + one per `priority_aging_s` waited),
+then by place (arrival order, kept across overflow and callback): FIFO within a queue
+and priority.
 
-`Draft` accumulates one command's events while folding them into a working state, so
-dispatch after a command sees that command's effects; `expire` is the `Tick` handler
-(ring no answer, wrap-up timeout).
+**Eligibility** of an agent for a contact in queue Q (`candidates`): present as available;
+room for the contact's channel (`can_take`: voice blocks every other channel, other
+channels up to their capacity); a member of Q whose membership schedule is open; tier at
+most the relaxation step's `max_tier`; every required skill (the queue's and the
+contact's, lowered by the step's `skill_drop`, never below 1) at or above its level; not
+excluded (declined or let it ring out) and not already ringing. While a sticky contact
+waits for the agent who last served its caller, only that agent is eligible. Of the
+eligible agents only the lowest tier present is offered (Asterisk penalties), ranked by
+the queue's strategy (`processors.strategies`).
+
+**Work conservation.** After every command no waiting contact has an eligible agent.
+So a command only needs to look at the queues whose contacts or agents it changed
+(`Draft.dirty`); dispatch walks those queues' waiting contacts in service order and uses
+the membership index instead of every agent. `Draft(scan=True)` instead scans every agent
+for every contact it considers: the same decisions (a property test compares them), kept
+as the baseline `bench/acd.py` measures against.
+
+`Draft` accumulates one command's events while folding them into a working state, so the
+later steps of a command (and dispatch) see the effects of the earlier ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from processors.acd_state import OFFERED, WAITING, WRAP_UP, Agent, Contact, TenantState, apply
+from processors.acd_state import WAITING, Agent, Contact, TenantState, apply, summary_state
+from processors.schedule import is_open
+from processors.strategies import Pick, rank
 from schemas.agent import AgentStateChanged
 from schemas.config import QueueDefined
-from schemas.contact import Candidate, ContactOffered, OfferTimedOut, WrapUpCompleted
+from schemas.contact import Candidate, ContactOffered
+from schemas.routing import Membership
 
-__all__ = ["STRATEGIES", "Draft", "dispatch", "eligible", "expire", "offer_for"]
+__all__ = [
+    "LISTED_CANDIDATES",
+    "Draft",
+    "Requirement",
+    "can_take",
+    "candidates",
+    "effective_priority",
+    "requirement",
+]
 
-STRATEGIES = ("longest_idle",)
+LISTED_CANDIDATES = 10  # candidates an offer lists (the reason gives the total)
+VOICE_LIKE = ("voice", "callback")
 
 
 def _iso(ms: int) -> str:
@@ -31,110 +60,238 @@ def _iso(ms: int) -> str:
     return f"{stamp}.{ms % 1000:03d}Z"
 
 
-def eligible(agents: list[Agent], contact: Contact) -> list[Agent]:
-    """The agents that may take `contact`, longest idle first (ties by agent id)."""
-    found = [
-        a
-        for a in agents
-        if a.state == "available" and contact.queue_id in a.queues and a.agent_id not in contact.excluded
-    ]
-    return sorted(found, key=lambda a: (a.since, a.agent_id))
+def can_take(agent: Agent, channel: str) -> bool:
+    """Room for one more contact of `channel` (voice and callbacks block everything else)."""
+    cap_channel = "voice" if channel in VOICE_LIKE else channel
+    if agent.capacity.get(cap_channel, 0) <= 0:
+        return False
+    if any(w.channel in VOICE_LIKE for w in agent.work):
+        return False
+    if cap_channel == "voice":
+        return not agent.work
+    return sum(1 for w in agent.work if w.channel == channel) < agent.capacity[cap_channel]
 
 
-def offer_for(queue: QueueDefined, contact: Contact, ranked: list[Agent], now: int) -> ContactOffered:
-    """The offer of `contact` to `ranked[0]`, explained by every candidate's idle time."""
-    best = ranked[0]
-    candidates = tuple(
-        Candidate(
-            a.agent_id,
-            (now - a.since) / 1000,
-            f"idle {(now - a.since) / 1000:.1f} s" + ("; chosen" if i == 0 else ""),
-        )
-        for i, a in enumerate(ranked)
-    )
-    n = len(ranked)
-    reason = (
-        f"longest idle among {n} eligible agent{'s' if n != 1 else ''}: {best.agent_id} idle since "
-        f"{_iso(best.since)} ({(now - best.since) / 1000:.1f} s)"
-    )
-    if contact.excluded:
-        reason += f"; excluded after decline or no answer: {', '.join(contact.excluded)}"
-    return ContactOffered(
-        contact_id=contact.contact_id,
-        queue_id=contact.queue_id,
-        agent_id=best.agent_id,
-        strategy=queue.strategy,
-        rule_version=queue.rule_version,
-        candidates=candidates,
-        reason=reason,
-        expires_at=now + queue.ring_timeout_s * 1000,
-    )
+def _has_room(agent: Agent) -> bool:
+    return agent.presence == "available" and any(can_take(agent, ch) for ch in agent.capacity)
 
 
-def dispatch(t: TenantState, now: int) -> tuple[TenantState, list[object]]:
-    """Offer every waiting contact that has an eligible agent; the new state and the events.
+def effective_priority(q: QueueDefined, c: Contact, now: int) -> int:
+    aging = (now - c.queued_at) // (q.priority_aging_s * 1000) if q.priority_aging_s > 0 else 0
+    return c.priority + q.priority + aging
 
-    One pass in service order suffices: an offer only takes an agent away, so a contact
-    skipped for lack of agents cannot gain one later in the same pass.
-    """
-    free = [a for a in t.agents.values() if a.state == "available"]
-    if not free:
-        return t, []
-    waiting = sorted(
-        (c for c in t.contacts.values() if c.phase == WAITING), key=lambda c: (-c.priority, c.seq)
-    )
-    events: list[object] = []
-    for contact in waiting:
-        if not free:
-            break
-        queue = t.queues.get(contact.queue_id)
-        ranked = eligible(free, contact)
-        if queue is None or not ranked:
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a contact needs of an agent right now (after relaxation)."""
+
+    max_tier: int
+    skill_drop: int
+    skills: dict[str, int]
+    sticky: str
+
+
+def requirement(t: TenantState, q: QueueDefined, c: Contact, now: int) -> Requirement:
+    waited = now - c.entered_at
+    max_tier, drop = q.max_tier, 0
+    for step in sorted(q.relax, key=lambda s: s.after_s):
+        if waited >= step.after_s * 1000:
+            max_tier, drop = step.max_tier, step.skill_drop
+    skills: dict[str, int] = {}
+    for s in (*q.required_skills, *c.skills):
+        skills[s.skill] = max(skills.get(s.skill, 0), s.level)
+    if drop:
+        skills = {k: max(1, v - drop) for k, v in skills.items()}
+    sticky = ""
+    if q.sticky_s > 0 and c.sticky_agent and waited < q.sticky_s * 1000:
+        a = t.agents.get(c.sticky_agent)
+        if a is not None and a.presence != "logged_out" and q.queue_id in a.memberships:
+            sticky = a.agent_id
+    return Requirement(max_tier, drop, skills, sticky)
+
+
+class _Schedules:
+    """Open/closed per schedule at one moment, computed once per command."""
+
+    def __init__(self, t: TenantState, now: int) -> None:
+        self.t, self.now = t, now
+        self.known: dict[str, bool] = {}
+
+    def open(self, schedule_id: str) -> bool:
+        if not schedule_id:
+            return True
+        found = self.known.get(schedule_id)
+        if found is None:
+            s = self.t.schedules.get(schedule_id)
+            found = s is None or is_open(s.timezone, s.windows, s.holidays, self.now)
+            self.known[schedule_id] = found
+        return found
+
+
+def candidates(
+    t: TenantState, q: QueueDefined, c: Contact, req: Requirement, pool: Iterable[str], schedules: _Schedules
+) -> list[tuple[Agent, Membership]]:
+    """The eligible agents of `pool` for `c`, reduced to the lowest tier present."""
+    out: list[tuple[Agent, Membership]] = []
+    qid = q.queue_id
+    for aid in pool:
+        a = t.agents.get(aid)
+        if a is None or a.presence != "available" or aid in c.excluded or aid in c.offers:
             continue
-        offer = offer_for(queue, contact, ranked, now)
-        reserve = AgentStateChanged(offer.agent_id, "reserved", "available", "", contact.contact_id)
-        for body in (offer, reserve):
-            t = apply(t, body, now)
-            events.append(body)
-        free = [a for a in free if a.agent_id != offer.agent_id]
-    return t, events
+        if req.sticky and aid != req.sticky:
+            continue
+        m = a.memberships.get(qid)
+        if m is None or (req.max_tier >= 0 and m.tier > req.max_tier) or not schedules.open(m.schedule):
+            continue
+        if not can_take(a, c.channel):
+            continue
+        if any(a.skills.get(s, 0) < level for s, level in req.skills.items()):
+            continue
+        out.append((a, m))
+    if len(out) > 1:
+        low = min(m.tier for _, m in out)
+        out = [am for am in out if am[1].tier == low]
+    return out
+
+
+def _explain(
+    q: QueueDefined, c: Contact, req: Requirement, picks: list[Pick], winners: list[Pick], now: int
+) -> str:
+    n = len(picks)
+    best = winners[0].agent
+    eligible = f"{n} eligible agent{'s' if n != 1 else ''}"
+    match q.strategy:
+        case "longest_idle":
+            idle = f"{(now - best.since) / 1000:.1f} s"
+            head = f"longest idle among {eligible}: {best.agent_id} idle since {_iso(best.since)} ({idle})"
+        case "ring_all":
+            head = f"ring all {eligible}: {', '.join(w.agent.agent_id for w in winners)}"
+        case strategy:
+            head = f"{strategy.replace('_', ' ')} among {eligible}: {best.agent_id} ({winners[0].note})"
+    parts = [head]
+    tier = winners[0].membership.tier
+    if tier:
+        parts.append(f"tier {tier} (no agent of a lower tier was available)")
+    if req.sticky:
+        parts.append(f"sticky: {req.sticky} last served caller {c.ani}")
+    if req.max_tier >= 0 or req.skill_drop:
+        waited = (now - c.entered_at) / 1000
+        tiers = req.max_tier if req.max_tier >= 0 else "any"
+        parts.append(
+            f"after {waited:.0f} s waiting: tiers up to {tiers}, skill levels lowered by {req.skill_drop}"
+        )
+    if req.skills:
+        parts.append("needs " + ", ".join(f"{s}>={lvl}" for s, lvl in sorted(req.skills.items())))
+    if c.excluded:
+        parts.append(f"excluded after decline or no answer: {', '.join(c.excluded)}")
+    if n > LISTED_CANDIDATES:
+        parts.append(f"best {LISTED_CANDIDATES} of {n} listed")
+    return "; ".join(parts)
 
 
 class Draft:
-    """The events decided so far for one command and the tenant state they lead to."""
+    """The events decided so far for one command and the tenant state they lead to.
 
-    def __init__(self, t: TenantState, now: int) -> None:
+    `seed` (the command's event id) seeds random strategies; `dirty` are the queues whose
+    waiting contacts may now have an eligible agent; `scan` selects the baseline dispatch.
+    """
+
+    def __init__(self, t: TenantState, now: int, seed: str = "", scan: bool = False) -> None:
         self.t = t
         self.now = now
+        self.seed = seed
+        self.scan = scan
         self.events: list[object] = []
+        self.dirty: set[str] = set()
 
     def emit(self, *bodies: object) -> None:
         for body in bodies:
             self.t = apply(self.t, body, self.now)
             self.events.append(body)
 
-    def change(self, agent_id: str, state: str, reason: str = "", contact_id: str = "") -> None:
-        agent = self.t.agents.get(agent_id)
-        previous = agent.state if agent is not None else "logged_out"
-        self.emit(AgentStateChanged(agent_id, state, previous, reason, contact_id))
+    def presence(
+        self,
+        agent_id: str,
+        presence: str | None = None,
+        reason: str | None = None,
+        contact_id: str = "",
+        force: bool = False,
+    ) -> None:
+        """Emit the agent's state change after its work or presence changed: none when
+        nothing an observer sees changed, unless `force` (an explicit presence command).
+        An agent present as available gets its queues marked dirty."""
+        a = self.t.agents.get(agent_id)
+        if a is None:
+            return
+        new_presence = presence or a.presence
+        state = summary_state(new_presence, a.work)
+        if reason is None:
+            reason = a.reason if state == "not_ready" and a.state == "not_ready" else ""
+        if state == new_presence:  # not busy: the event is about no contact
+            contact_id = ""
+        if force or (state, new_presence, reason) != (a.state, a.presence, a.reason):
+            self.emit(AgentStateChanged(agent_id, state, a.state, reason, contact_id, new_presence))
+        if new_presence == "available":
+            self.wake_agent(agent_id)
+
+    def wake_agent(self, agent_id: str) -> None:
+        a = self.t.agents.get(agent_id)
+        if a is not None:
+            self.dirty.update(a.memberships)
 
     def dispatch(self) -> None:
-        self.t, events = dispatch(self.t, self.now)
-        self.events.extend(events)
+        """Offer every waiting contact of the dirty queues that has an eligible agent."""
+        queues = sorted(q for q in self.dirty if q in self.t.waiting)
+        self.dirty = set()
+        t, now = self.t, self.now
+        waiting: list[tuple[int, int, str]] = []
+        for qid in queues:
+            q = t.queues.get(qid)
+            for seq, cid in t.waiting.get(qid, ()):
+                c = t.contacts.get(cid)
+                if q is not None and c is not None:
+                    waiting.append((-effective_priority(q, c, now), seq, cid))
+        if not waiting:
+            return
+        waiting.sort()
+        schedules = _Schedules(t, now)
+        exhausted: set[str] = set()
+        for _prio, _seq, cid in waiting:
+            c = self.t.contacts.get(cid)
+            if c is None or c.phase != WAITING or c.queue_id in exhausted:
+                continue
+            q = self.t.queues[c.queue_id]
+            if self.scan:
+                pool: Iterable[str] = self.t.agents
+            else:
+                pool = self.t.members.get(q.queue_id, ())
+                if not any(_has_room(self.t.agents[aid]) for aid in pool if aid in self.t.agents):
+                    exhausted.add(q.queue_id)
+                    continue
+            req = requirement(self.t, q, c, now)
+            found = candidates(self.t, q, c, req, pool, schedules)
+            if found:
+                self._offer(q, c, req, found)
 
-
-def expire(d: Draft) -> None:
-    """On a tick: time out offers past their deadline (RONA) and wrap-ups past the queue's
-    `wrap_up_s`, then dispatch what they freed."""
-    contacts = sorted(d.t.contacts.values(), key=lambda c: c.seq)
-    for c in contacts:
-        if c.phase == OFFERED and d.now >= c.expires_at:
-            d.emit(OfferTimedOut(c.contact_id, c.agent_id))
-            d.change(c.agent_id, "not_ready", "rona")
-    for c in contacts:
-        queue = d.t.queues.get(c.queue_id)
-        if c.phase == WRAP_UP and queue is not None and d.now - c.wrap_started_at >= queue.wrap_up_s * 1000:
-            d.emit(WrapUpCompleted(c.contact_id, c.agent_id, "timeout", ""))
-            d.change(c.agent_id, "available")
-    if d.events:
-        d.dispatch()
+    def _offer(
+        self, q: QueueDefined, c: Contact, req: Requirement, found: list[tuple[Agent, Membership]]
+    ) -> None:
+        picks = rank(q.strategy, self.t, q.queue_id, c.contact_id, req.skills, found, self.now, self.seed)
+        winners = picks if q.strategy == "ring_all" else picks[:1]
+        chosen = {w.agent.agent_id for w in winners}
+        listed = tuple(
+            Candidate(
+                p.agent.agent_id, float(p.score), p.note + ("; chosen" if p.agent.agent_id in chosen else "")
+            )
+            for p in picks[:LISTED_CANDIDATES]
+        )
+        reason = _explain(q, c, req, picks, winners, self.now)
+        expires_at = self.now + q.ring_timeout_s * 1000
+        for w in winners:
+            aid = w.agent.agent_id
+            self.emit(
+                ContactOffered(
+                    c.contact_id, q.queue_id, aid, q.strategy, q.rule_version, listed, reason, expires_at
+                )
+            )
+            self.presence(aid, contact_id=c.contact_id)

@@ -27,10 +27,16 @@ class AgentLoggedOut:
 
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged:
-    """`state` is one of AGENT_STATES; `reason` explains not_ready; `contact_id` may be ""."""
+    """`state` is one of AGENT_STATES; `reason` explains not_ready; `contact_id` may be "".
+
+    `state` is the agent's exclusive METRICS.md state (busy on any contact wins); `presence`
+    is what the agent chose ("available", "not_ready", "logged_out"): an agent handling one
+    chat of three stays present as available and may be offered more. "" in events written
+    before presence existed (then the presence is `state` when that is a presence)."""
 
     agent_id: str
     state: str
     previous: str
     reason: str
     contact_id: str
+    presence: str = ""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from schemas import agent, cdr, commands, config, contact, system
 
-__all__ = ["CATALOG", "BY_NAME", "SchemaSpec", "spec_for"]
+__all__ = ["BY_NAME", "CATALOG", "VERSIONS", "SchemaSpec", "spec_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,22 @@ class SchemaSpec:
         return f"{self.namespace}.{self.cls.__name__}"
 
 
+# The current schema version of each type whose fields changed since version 1.
+VERSIONS: dict[str, int] = {
+    "DefineQueue": 2,
+    "DefineAgent": 2,
+    "RouteContact": 2,
+    "QueueDefined": 2,
+    "AgentDefined": 2,
+    "ContactQueued": 2,
+    "AgentStateChanged": 2,
+}
+
+
 def _specs(module: object, namespace: str) -> list[SchemaSpec]:
     names: list[str] = list(module.__all__)  # type: ignore[attr-defined]
     return [
-        SchemaSpec(getattr(module, n), 1, namespace)
+        SchemaSpec(getattr(module, n), VERSIONS.get(n, 1), namespace)
         for n in names
         if isinstance(getattr(module, n), type) and n != "Candidate"
     ]

@@ -10,27 +10,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.routing import Capacity, Membership, OverflowRule, RelaxStep, SkillLevel, Window
+
 __all__ = [
     "AcceptOffer",
+    "BlockNumber",
     "CompleteWrapUp",
     "DeclineOffer",
     "DefineAgent",
     "DefineQueue",
+    "DefineSchedule",
+    "DefineSkill",
+    "ExtendWrapUp",
     "HangUpContact",
     "HoldContact",
     "LogInAgent",
     "LogOutAgent",
+    "RequestCallback",
     "ResumeContact",
     "RouteContact",
     "SetAgentNotReady",
     "SetAgentReady",
     "Tick",
+    "UnblockNumber",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class DefineQueue:
-    """Create or change a queue and its thresholds (per METRICS.md, all per queue)."""
+    """Create or change a queue: thresholds (per METRICS.md), strategy and routing rules.
+
+    `strategy` is one of `processors.strategies.STRATEGIES`. `priority` is added to each
+    contact's own priority; `priority_aging_s` adds 1 more for every that many seconds a
+    contact waits (0: no aging). `required_skills` every contact of the queue needs;
+    `max_tier` the highest member tier offered at first (-1: any) and `relax` the steps
+    that widen tiers and lower skill levels as a contact waits. `hours` names the schedule
+    of the queue's business hours ("" = always open). `max_waiting` caps the contacts
+    waiting (0: no cap); `overflow` says where contacts go by rule. `sticky_s`: a contact
+    waits up to that long for the agent who last served its caller. `rona_not_ready`: an
+    agent who lets an offer ring out is set not ready (reason "rona"), else stays ready.
+    `auto_ready`: after wrap-up times out the agent is ready again, else not ready.
+    """
 
     queue_id: str
     name: str
@@ -39,15 +59,69 @@ class DefineQueue:
     ring_timeout_s: int = 15
     wrap_up_s: int = 60
     strategy: str = "longest_idle"
+    priority: int = 0
+    priority_aging_s: int = 0
+    required_skills: tuple[SkillLevel, ...] = ()
+    max_tier: int = -1
+    relax: tuple[RelaxStep, ...] = ()
+    hours: str = ""
+    max_waiting: int = 0
+    overflow: tuple[OverflowRule, ...] = ()
+    sticky_s: int = 0
+    rona_not_ready: bool = True
+    auto_ready: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class DefineAgent:
-    """Create or change an agent and the queues the agent serves."""
+    """Create or change an agent: the queues served, skills and per-channel capacity.
+
+    `queues` lists queues served at tier 0 always; `memberships` adds (or overrides, for
+    the same queue) queues with a tier, a weight and a schedule. `capacity` defaults to one
+    voice contact at a time.
+    """
 
     agent_id: str
     name: str
     queues: tuple[str, ...]
+    memberships: tuple[Membership, ...] = ()
+    skills: tuple[SkillLevel, ...] = ()
+    capacity: tuple[Capacity, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DefineSkill:
+    """Register a skill that queues, contacts and agents may name."""
+
+    skill_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DefineSchedule:
+    """Create or change a schedule: weekly open windows in `timezone` (IANA name), closed on
+    `holidays` (ISO dates, local). Queues use it for business hours, memberships for shifts."""
+
+    schedule_id: str
+    name: str
+    timezone: str = "UTC"
+    windows: tuple[Window, ...] = ()
+    holidays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BlockNumber:
+    """Refuse contacts from `number` (blacklist), with the reason given to auditors."""
+
+    number: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnblockNumber:
+    """Accept contacts from `number` again."""
+
+    number: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +134,25 @@ class RouteContact:
     priority: int = 0
     ani: str = ""
     dnis: str = ""
+    skills: tuple[SkillLevel, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCallback:
+    """The waiting caller chose to be called back at `number` ("" = the caller's number):
+    the call ends and a callback contact keeps its place in the queue."""
+
+    contact_id: str
+    number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendWrapUp:
+    """The agent needs `seconds` more of after-call work than the queue's wrap-up time."""
+
+    contact_id: str
+    agent_id: str
+    seconds: int
 
 
 @dataclass(frozen=True, slots=True)

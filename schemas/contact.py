@@ -9,19 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.routing import SkillLevel
+
 __all__ = [
+    "CallbackOffered",
+    "CallbackRequested",
     "Candidate",
+    "ContactBlocked",
     "ContactArrived",
     "ContactConnected",
     "ContactEnded",
     "ContactHeld",
     "ContactOffered",
+    "ContactOverflowed",
     "ContactQueued",
     "ContactResumed",
     "OfferAccepted",
     "OfferDeclined",
     "OfferTimedOut",
+    "OfferWithdrawn",
     "WrapUpCompleted",
+    "WrapUpExtended",
     "WrapUpStarted",
 ]
 
@@ -36,9 +44,58 @@ class ContactArrived:
 
 @dataclass(frozen=True, slots=True)
 class ContactQueued:
+    """The contact waits in `queue_id`. `skills` are its own required skills (beside the
+    queue's). A contact moved by overflow, or a callback, keeps its place: `place` is the
+    arrival order it keeps and `waiting_since` (ms) when its wait began (0: new, now)."""
+
     contact_id: str
     queue_id: str
     priority: int
+    skills: tuple[SkillLevel, ...] = ()
+    place: int = 0
+    waiting_since: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContactBlocked:
+    """A contact from a blocked number was refused at the door (it was never queued)."""
+
+    contact_id: str
+    queue_id: str
+    ani: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactOverflowed:
+    """A rule took the contact out of `from_queue`: `when` the rule fired ("wait",
+    "no_agents", "full", "closed") and its `action`; `to_queue` is set for action "queue"."""
+
+    contact_id: str
+    from_queue: str
+    to_queue: str
+    when: str
+    action: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOffered:
+    """The caller is offered a callback (the switch plays the offer); the contact waits on."""
+
+    contact_id: str
+    queue_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """The caller chose a callback: this contact ends (reason "callback") and the linked
+    `callback_contact_id` waits in its place to call `number` back."""
+
+    contact_id: str
+    callback_contact_id: str
+    queue_id: str
+    number: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +147,16 @@ class OfferTimedOut:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferWithdrawn:
+    """The ACD took an offer back before the agent answered (`reason`: "answered_elsewhere"
+    for a ring-all offer another agent took, "caller_left", "overflowed")."""
+
+    contact_id: str
+    agent_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ContactConnected:
     """The contact is connected to an agent; `wait_ms` is its time in queue."""
 
@@ -115,6 +182,10 @@ class ContactResumed:
 class ContactEnded:
     """The contact ended. `reason`: "completed" (was connected) or "abandoned" (was waiting).
 
+    Since the ACD has rules, also: "timed_out" (a max-wait rule: voicemail or a closing message),
+    "callback" (the caller chose a callback), "closed" (outside business hours, never queued), "full"
+    (the queue held `max_waiting` contacts and no rule took it; never queued).
+
     `party` is who ended it ("caller", "agent", "system"); `wait_ms` is its time in queue
     until connected or until it ended, `agent_id` is "" when no agent handled it.
     """
@@ -131,6 +202,15 @@ class ContactEnded:
 class WrapUpStarted:
     contact_id: str
     agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpExtended:
+    """The agent asked for more after-call work: wrap-up now ends at `until` (ms)."""
+
+    contact_id: str
+    agent_id: str
+    until: int
 
 
 @dataclass(frozen=True, slots=True)

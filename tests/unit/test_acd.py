@@ -42,6 +42,7 @@ from schemas.contact import (
     WrapUpStarted,
 )
 from schemas.envelope import Envelope, Message
+from schemas.routing import Capacity, Membership
 from schemas.system import CommandRejected
 
 Q1 = DefineQueue("q1", "Sales")
@@ -74,7 +75,8 @@ def ended(ms: int = 72_000) -> tuple[object, ...]:
 
 
 def state_of(agent: str, state: str, previous: str, reason: str = "", contact: str = "") -> AgentStateChanged:
-    return AgentStateChanged(agent, state, previous, reason, contact)
+    presence = state if state in ("available", "not_ready", "logged_out") else "available"
+    return AgentStateChanged(agent, state, previous, reason, contact, presence)
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -88,12 +90,14 @@ def test_define_queue_versions_its_rules() -> None:
 
 
 def test_define_queue_rejects_unknown_strategy_and_negative_thresholds() -> None:
-    given().when(DefineQueue("q1", "Sales", strategy="random")).invalid("unknown strategy 'random'")
+    given().when(DefineQueue("q1", "Sales", strategy="fastest")).invalid("unknown strategy 'fastest'")
     given().when(DefineQueue("q1", "Sales", wrap_up_s=-1)).invalid(">= 0")
 
 
 def test_define_agent_needs_existing_queues() -> None:
-    given(Q1).when(DefineAgent("a1", "Ann", ("q1",))).then(AgentDefined("a1", "Ann", ("q1",)))
+    given(Q1).when(DefineAgent("a1", "Ann", ("q1",))).then(
+        AgentDefined("a1", "Ann", ("q1",), (Membership("q1"),), (), (Capacity("voice", 1),))
+    )
     given(Q1).when(DefineAgent("a1", "Ann", ("q1", "q9"))).invalid("unknown queue 'q9'")
 
 
