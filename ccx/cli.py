@@ -164,24 +164,153 @@ def report(
     )
 
 
+def _at(text: str | None, option: str = "--at") -> int | None:
+    """An ISO time (UTC unless it says otherwise) or epoch milliseconds."""
+    from ccx.simulate import parse_start
+
+    if text is None:
+        return None
+    if text.isdigit():
+        return int(text)
+    try:
+        return parse_start(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"an ISO time such as 2026-01-05T10:03:00Z, not {text!r}", param_hint=option
+        ) from None
+
+
 @main.command()
 @DATA_DIR
 @backend_options
+@click.option("--check", is_flag=True, help="Compare every re-made decision with the recorded one.")
 @click.option(
-    "--check", is_flag=True, required=True, help="Compare every re-made decision with the recorded one."
+    "--at", "at", default=None, help="Print every queue's and agent's state at this time (ISO or epoch ms)."
 )
+@click.option("--json", "as_json", is_flag=True, help="With --at: print one JSON object.")
 def replay(
-    data_dir: str | None, backend: str | None, bootstrap: str | None, namespace: str | None, check: bool
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    check: bool,
+    at: str | None,
+    as_json: bool,
 ) -> None:
-    """Re-run every decider over the log from the start and compare its decisions."""
+    """Re-run the deciders over the log: --check compares every decision with the recorded
+    one; --at TIME shows the ACD's queues and agents as they were at that moment."""
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    if check == (at is not None):
+        raise click.UsageError("give exactly one of --check or --at TIME")
+    if at is not None:
+        from ccx.timeline import render_state, state_at
+
+        view = state_at(settings, _at(at) or 0)
+        click.echo(json.dumps(view, sort_keys=True) if as_json else render_state(view), nl=as_json)
+        return
     from ccx.audit import replay_check_all
 
-    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
     decisions, mismatches, details = replay_check_all(settings)
     for line in details:
         click.echo(line, err=True)
     click.echo(f"decisions: {decisions}, mismatches: {mismatches}")
     sys.exit(1 if mismatches else 0)
+
+
+@main.group()
+def audit() -> None:
+    """Explain what happened, from the log alone."""
+
+
+@audit.command("contact")
+@click.argument("contact_id")
+@DATA_DIR
+@backend_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per command.")
+def audit_contact(
+    contact_id: str,
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    as_json: bool,
+) -> None:
+    """A contact's whole timeline: each command and the events it caused, with every
+    routing decision's strategy, rule version, candidates and reason."""
+    from ccx.timeline import contact_timeline, render_timeline
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    steps = contact_timeline(settings, contact_id)
+    if as_json:
+        for step in steps:
+            click.echo(json.dumps(step, sort_keys=True, default=str))
+    else:
+        click.echo(render_timeline(contact_id, steps), nl=False)
+    if not steps:
+        sys.exit(1)
+
+
+@main.group()
+def config() -> None:
+    """Routing configuration (skills, schedules, queues, agents, blocked numbers) as events."""
+
+
+@config.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@DATA_DIR
+@backend_options
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; send nothing.")
+@click.option(
+    "--timeout", default=15.0, show_default=True, help="Seconds to wait for a running ACD's outcomes."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per definition.")
+def config_apply(
+    file: str,
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    dry_run: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Send the definitions of FILE (YAML) that differ from the log's as commands, and show
+    what the ACD made of each (accepted with its rule version, or rejected and why)."""
+    from pathlib import Path
+
+    from ccx.config_apply import apply_file
+    from ccx.config_file import ConfigError
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    try:
+        rows = apply_file(settings, Path(file), dry_run=dry_run, timeout_s=timeout)
+    except ConfigError as e:
+        for problem in e.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(e.problems)} problem(s) in {file}; nothing was sent") from None
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, sort_keys=True))
+        else:
+            click.echo(f"{row['command']:<36}{row['outcome']:<14}{row['detail']}")
+    if any(r["outcome"] in ("rejected", "dead-lettered", "pending") for r in rows):
+        sys.exit(1)
+
+
+@config.command("show")
+@DATA_DIR
+@backend_options
+@click.option("--at", "at", default=None, help="The configuration in force at this time (ISO or epoch ms).")
+def config_show(
+    data_dir: str | None, backend: str | None, bootstrap: str | None, namespace: str | None, at: str | None
+) -> None:
+    """Print the accepted configuration (now, or at --at) as a YAML file `config apply` takes."""
+    import yaml
+
+    from ccx.config_apply import show_config
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    click.echo(yaml.safe_dump(show_config(settings, _at(at)), sort_keys=False, allow_unicode=True), nl=False)
 
 
 @main.command("run")

@@ -213,8 +213,26 @@ class EmbeddedLog(EventLog, SchemaStore):
             self._consumers.append(consumer)
         return consumer
 
+    def _lock_path(self, group: str) -> str:
+        return f"{self.path}.{re.sub(r'[^A-Za-z0-9._-]', '_', group)}.lock"
+
+    def group_in_use(self, group: str) -> bool:
+        with self._lock:
+            if any(c.group == group and c.holds_group for c in self._consumers):
+                return True
+        if not os.path.exists(self._lock_path(group)):
+            return False
+        fd = os.open(self._lock_path(group), os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing releases a lock taken just now
+        return False
+
     def _take_group(self, group: str) -> int:
-        lock_path = f"{self.path}.{re.sub(r'[^A-Za-z0-9._-]', '_', group)}.lock"
+        lock_path = self._lock_path(group)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -337,6 +355,10 @@ class EmbeddedConsumer(Consumer):
             if tp in self._pos:
                 self._pos[tp] = o
         self._seek_cursors()
+
+    @property
+    def holds_group(self) -> bool:
+        return self._lock_fd is not None
 
     def close(self) -> None:
         if self._lock_fd is not None:

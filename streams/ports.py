@@ -157,6 +157,11 @@ class EventLog(ABC):
         """The group's committed positions."""
 
     @abstractmethod
+    def group_in_use(self, group: str) -> bool:
+        """Whether a live consumer (another process, or this log) consumes as `group` now,
+        so a tool can tell "an ACD is running" from "nobody decides these commands"."""
+
+    @abstractmethod
     def consumer(self, group: str, topics: Sequence[str]) -> Consumer: ...
 
     @abstractmethod

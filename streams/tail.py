@@ -13,7 +13,7 @@ from schemas.envelope import Message
 from streams.ports import EventLog, Record
 from streams.serde import DecodeError, Serde
 
-__all__ = ["Tail"]
+__all__ = ["Tail", "read_all"]
 
 
 class Tail:
@@ -46,3 +46,12 @@ class Tail:
             # lies there without records (Kafka's transaction markers) instead of re-reading it.
             self._next[(topic, p)] = max(after, end) if len(records) < limit else after
         return out
+
+
+def read_all(log: EventLog, serde: Serde, topics: Sequence[str]) -> list[tuple[Record, Message[Any]]]:
+    """Every decodable record of `topics` now (per partition in offset order), for tools."""
+    tail = Tail(log, serde, topics)
+    out: list[tuple[Record, Message[Any]]] = []
+    while batch := tail.poll():
+        out.extend(batch)
+    return out

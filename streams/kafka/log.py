@@ -425,6 +425,12 @@ class KafkaLog(EventLog, SchemaStore):
             raise KafkaLogError(f"group {group!r}: abort of {txn_id!r} failed: {abort_exc}") from exc
         raise CommitAborted(f"group {group!r}: commit aborted: {exc}") from exc
 
+    def group_in_use(self, group: str) -> bool:
+        """Members of the consumer group, asked of its coordinator (DescribeConsumerGroups)."""
+        futures = self._admin.describe_consumer_groups([self.names.group(group)], request_timeout=TIMEOUT_S)
+        description = next(iter(futures.values())).result()
+        return bool(description.members)
+
     def _group_metadata(self, group: str) -> Any:
         """Group metadata without a live member (a commit from a tool, not a processor)."""
         from confluent_kafka import Consumer

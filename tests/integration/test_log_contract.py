@@ -165,6 +165,18 @@ def test_one_live_consumer_per_group(log: EventLog) -> None:
     other.close()
 
 
+def test_group_in_use_while_a_consumer_lives(open_log: Callable[[], EventLog]) -> None:
+    log, other = open_log(), open_log()  # `other` stands for another process or tool
+    assert not other.group_in_use("acd")
+    consumer = log.consumer("acd", ["t.a"])
+    consumer.poll(10, 1.0)  # on Kafka a member joins its group on poll
+    assert other.group_in_use("acd")
+    assert log.group_in_use("acd")
+    assert not other.group_in_use("stats")
+    consumer.close()
+    assert not other.group_in_use("acd")
+
+
 def test_concurrent_appends_from_threads(log: EventLog) -> None:
     def work(i: int) -> None:
         for j in range(50):
