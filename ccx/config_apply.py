@@ -158,6 +158,7 @@ def apply_file(
     try:
         tenant_in_file, _ = parse_config(path)  # syntax first, before reading the log
         tenant = tenant_in_file or settings.tenant
+        _run_acd_here(log, serde)  # commands still pending would make the comparison stale
         config = current_config(log, serde, tenant)
         known = Known(
             frozenset(config["skills"]), frozenset(config["schedules"]), frozenset(config["queues"])

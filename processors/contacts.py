@@ -1,10 +1,12 @@
 """The CDR builder: one `ContactRecord` per contact, emitted when the contact is finished.
 
-A contact is finished when it ended without an agent (abandoned), or when its agent's
-wrap-up completed. The record is built from the contact's events on
-`cc.contact-events`; talk time excludes hold time, `offers` counts `ContactOffered`
-(re-offers after a decline or ring-no-answer included). A contact's draft is dropped when
-its record is emitted, so the state holds only contacts in progress.
+A contact is finished when it ended without an agent (abandoned, timed out, closed, full,
+or a callback was chosen), when it was refused as blocked, or when its agent's wrap-up
+completed. An overflowed contact's record names the last queue it was in. The record is
+built from the contact's events on `cc.contact-events`; talk time excludes hold time,
+`offers` counts `ContactOffered` (re-offers after a decline or ring-no-answer included).
+A contact's draft is dropped when its record is emitted, so the state holds only
+contacts in progress.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from schemas.cdr import ContactRecord
 from schemas.contact import (
     ContactArrived,
+    ContactBlocked,
     ContactConnected,
     ContactEnded,
     ContactHeld,
@@ -99,8 +102,20 @@ def _step(d: ContactDraft, body: object, now: int) -> tuple[ContactDraft, Contac
     match body:
         case ContactArrived(channel=channel, ani=ani, dnis=dnis):
             return replace(d, channel=channel, ani=ani, dnis=dnis, arrived_at=now), None
-        case ContactQueued(queue_id=queue_id, priority=priority):
-            return replace(d, queue_id=queue_id, priority=priority, queued_at=now), None
+        case ContactQueued(queue_id=queue_id, priority=priority, waiting_since=since):
+            # an overflowed contact's record names its last queue; its wait began earlier
+            return replace(d, queue_id=queue_id, priority=priority, queued_at=since or now), None
+        case ContactBlocked(queue_id=queue_id, ani=ani):
+            d = replace(
+                d,
+                queue_id=queue_id,
+                ani=ani,
+                arrived_at=now,
+                ended_at=now,
+                outcome="blocked",
+                end_party="system",
+            )
+            return d, d.record(now, "")
         case ContactOffered():
             return replace(d, offers=d.offers + 1), None
         case ContactConnected(agent_id=agent_id, wait_ms=wait_ms):

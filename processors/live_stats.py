@@ -29,6 +29,7 @@ from schemas.contact import (
     ContactConnected,
     ContactEnded,
     ContactHeld,
+    ContactOverflowed,
     ContactQueued,
     ContactResumed,
     WrapUpCompleted,
@@ -154,6 +155,8 @@ def _abandoned(q: QueueCounts, wait_ms: int, th: Thresholds, reason: str) -> Que
         return replace(q, offered=q.offered - 1, short_abandoned=q.short_abandoned + 1)
     if reason == "timed_out":
         return replace(q, timed_out=q.timed_out + 1)
+    if reason == "callback":
+        return replace(q, callback=q.callback + 1)
     return replace(
         q,
         abandoned=q.abandoned + 1,
@@ -172,6 +175,18 @@ def _ended(s: StatsState, t: TenantStats, e: ContactEnded, now: int) -> TenantSt
     th = _thresholds(s, t, c.queue_id)
     t = _with_contact(t, e.contact_id, None)
     return _count(t, c.queue_id, c.interval, lambda q: _abandoned(q, e.wait_ms, th, e.reason))
+
+
+def _overflowed(t: TenantStats, e: ContactOverflowed) -> TenantStats:
+    """A rule took a waiting contact out of its queue: counted there as overflowed (the
+    ContactQueued that follows, if any, offers it to the next queue)."""
+    c = t.contacts.get(e.contact_id)
+    if c is None or not c.waiting or c.queue_id != e.from_queue:
+        return t
+    t = _with_contact(t, e.contact_id, None)
+    return _count(
+        t, c.queue_id, c.interval, lambda q: replace(q, waiting=q.waiting - 1, overflowed=q.overflowed + 1)
+    )
 
 
 def _handled(t: TenantStats, contact_id: str, now: int) -> TenantStats:
@@ -228,6 +243,8 @@ def _fold(s: StatsState, t: TenantStats, body: object, now: int) -> TenantStats:
             return _with_contact(t, cid, replace(c, on_hold=False, hold_ms=c.hold_ms + now - c.held_since))
         case ContactEnded():
             return _ended(s, t, body, now)
+        case ContactOverflowed():
+            return _overflowed(t, body)
         case WrapUpCompleted(contact_id=cid):
             return _handled(t, cid, now)
         case _:

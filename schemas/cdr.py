@@ -2,6 +2,8 @@
 
 A contact is finished when it ended without an agent, or when its agent's wrap-up
 completed. Times are ms since the epoch (0 = never happened); durations are ms.
+`outcome` is "answered", or the reason the contact ended unanswered ("abandoned",
+"timed_out", "callback", "closed", "full"), or "blocked" (refused: a blocked number).
 Outcome classification (short abandon, within service level) is not stored: reports
 derive it from `wait_ms` with the queue's current thresholds (METRICS.md).
 """

@@ -344,3 +344,25 @@ def test_totals_cover_the_whole_log_across_midnight_while_the_day_series_restart
     out = totals(state, "t1")
     assert (out["contacts"], out["offered"], out["abandoned"], out["waiting"]) == (3, 3, 1, 2)
     assert [s["offered"] for s in day_series(state, "t1", "q1")] == [1]  # today: c3 only
+
+
+def test_overflow_and_callback_are_counted_where_the_contact_left_and_conserve() -> None:
+    from schemas.commands import RequestCallback
+    from schemas.routing import OverflowRule
+
+    rules = (OverflowRule("wait", "queue", "q2", after_s=30),)
+    events = run(
+        *SETUP,
+        DefineQueue("q1", "Sales", overflow=rules),
+        RouteContact("c1", "q1", ani="+1555"),
+        RouteContact("c2", "q1", ani="+1556"),
+        at(T0 + 10_000),
+        RequestCallback("c2"),
+        at(T0 + 31_000),
+        Tick(),
+    )
+    q1, q2 = counts(fold(events), "q1", T0), counts(fold(events), "q2", T0)
+    # c1 overflowed to q2 (offered in both); c2 chose a callback, whose contact c2-cb waits in q1
+    assert (q1.offered, q1.overflowed, q1.callback, q1.waiting) == (3, 1, 1, 1)
+    assert (q2.offered, q2.waiting) == (1, 1)
+    assert q1.conserved() and q2.conserved()
