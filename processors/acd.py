@@ -149,8 +149,9 @@ def _define_queue(d: Draft, cmd: DefineQueue) -> None:
     if cmd.strategy not in STRATEGIES:
         raise Invalid(f"unknown strategy {cmd.strategy!r}; use one of {', '.join(STRATEGIES)}")
     limits = (cmd.sl_threshold_s, cmd.short_abandon_s, cmd.ring_timeout_s, cmd.wrap_up_s)
-    if min(limits) < 0:
-        raise Invalid("queue thresholds must be >= 0 seconds")
+    for name in ("sl_threshold_s", "short_abandon_s", "ring_timeout_s", "wrap_up_s"):
+        if getattr(cmd, name) < 0:
+            raise Invalid(f"{name} must be >= 0 seconds, not {getattr(cmd, name)}")
     for name in ("priority_aging_s", "max_waiting", "sticky_s"):
         if getattr(cmd, name) < 0:
             raise Invalid(f"{name} must be >= 0, not {getattr(cmd, name)}")
@@ -158,8 +159,9 @@ def _define_queue(d: Draft, cmd: DefineQueue) -> None:
         raise Invalid(f"max_tier must be -1 (any tier) or a tier >= 0, not {cmd.max_tier}")
     _skills(t, cmd.required_skills, "required_skills")
     for i, step in enumerate(cmd.relax):
-        if step.after_s < 0 or step.skill_drop < 0 or step.max_tier < -1:
-            raise Invalid(f"relax[{i}]: after_s and skill_drop must be >= 0 and max_tier >= -1")
+        for name, low in (("after_s", 0), ("skill_drop", 0), ("max_tier", -1)):
+            if getattr(step, name) < low:
+                raise Invalid(f"relax[{i}].{name} must be >= {low}, not {getattr(step, name)}")
     if cmd.hours and cmd.hours not in t.schedules:
         raise Invalid(f"hours: unknown schedule {cmd.hours!r}")
     for i, rule in enumerate(cmd.overflow):
@@ -168,12 +170,12 @@ def _define_queue(d: Draft, cmd: DefineQueue) -> None:
         if rule.action not in _ACTIONS_FOR[rule.when]:
             allowed = ", ".join(_ACTIONS_FOR[rule.when])
             raise Invalid(
-                f"overflow[{i}]: action {rule.action!r} is not allowed when {rule.when!r}; use {allowed}"
+                f"overflow[{i}].action {rule.action!r} is not allowed when {rule.when!r}; use {allowed}"
             )
         if rule.action == "queue" and (rule.target == cmd.queue_id or rule.target not in t.queues):
-            raise Invalid(f"overflow[{i}]: target must be another defined queue, not {rule.target!r}")
+            raise Invalid(f"overflow[{i}].target must be another defined queue, not {rule.target!r}")
         if rule.after_s < 0:
-            raise Invalid(f"overflow[{i}].after_s must be >= 0")
+            raise Invalid(f"overflow[{i}].after_s must be >= 0, not {rule.after_s}")
     old = t.queues.get(cmd.queue_id)
     version = 1 if old is None else old.rule_version + 1
     d.emit(
@@ -203,20 +205,26 @@ def _define_agent(d: Draft, cmd: DefineAgent) -> None:
     t = d.t
     if not cmd.agent_id:
         raise Invalid("agent_id must not be empty")
+    for i, q in enumerate(cmd.queues):
+        if q not in t.queues:
+            raise Invalid(f"queues[{i}]: unknown queue {q!r}")
     memberships: dict[str, Membership] = {q: Membership(q) for q in cmd.queues}
     for i, m in enumerate(cmd.memberships):
-        if m.tier < 0 or m.weight < 1:
-            raise Invalid(f"memberships[{i}]: tier must be >= 0 and weight >= 1")
+        if m.queue_id not in t.queues:
+            raise Invalid(f"memberships[{i}].queue_id: unknown queue {m.queue_id!r}")
+        if m.tier < 0:
+            raise Invalid(f"memberships[{i}].tier must be >= 0, not {m.tier}")
+        if m.weight < 1:
+            raise Invalid(f"memberships[{i}].weight must be >= 1, not {m.weight}")
         if m.schedule and m.schedule not in t.schedules:
-            raise Invalid(f"memberships[{i}]: unknown schedule {m.schedule!r}")
+            raise Invalid(f"memberships[{i}].schedule: unknown schedule {m.schedule!r}")
         memberships[m.queue_id] = m
-    for q in memberships:
-        if q not in t.queues:
-            raise Invalid(f"unknown queue {q!r}")
     _skills(t, cmd.skills, "skills")
     for i, c in enumerate(cmd.capacity):
-        if c.channel not in CHANNELS or c.max < 0:
-            raise Invalid(f"capacity[{i}]: channel must be one of {', '.join(CHANNELS)} and max >= 0")
+        if c.channel not in CHANNELS:
+            raise Invalid(f"capacity[{i}].channel must be one of {', '.join(CHANNELS)}, not {c.channel!r}")
+        if c.max < 0:
+            raise Invalid(f"capacity[{i}].max must be >= 0, not {c.max}")
     capacity = tuple(cmd.capacity) or (Capacity("voice", 1),)
     old = t.agents.get(cmd.agent_id)
     d.emit(
@@ -229,8 +237,11 @@ def _define_agent(d: Draft, cmd: DefineAgent) -> None:
             capacity,
         )
     )
-    if old is not None and old.presence == "available":
-        d.wake_agent(cmd.agent_id)
+    if old is not None:
+        # Its old queues too: a contact waiting there for it (sticky) may now go to others.
+        d.dirty.update(old.memberships)
+        if old.presence == "available":
+            d.wake_agent(cmd.agent_id)
 
 
 def _define_other(d: Draft, cmd: DefineSkill | DefineSchedule | BlockNumber | UnblockNumber) -> None:
@@ -274,6 +285,7 @@ def _presence(d: Draft, cmd: LogInAgent | LogOutAgent | SetAgentReady | SetAgent
             _logged_in_idle(agent)
             d.presence(aid, "logged_out", "", force=True)
             d.emit(AgentLoggedOut(aid))
+            d.dirty.update(agent.memberships)  # contacts waiting for it (sticky) may go to others
         case SetAgentReady():
             _logged_in_idle(agent)
             if agent.presence == "available":
@@ -386,7 +398,9 @@ def _request_callback(d: Draft, cmd: RequestCallback) -> None:
         ContactEnded(c.contact_id, c.queue_id, "callback", "caller", "", d.now - c.queued_at),
         ContactArrived(callback_id, "callback", number, ""),
     )
-    admit(d, callback_id, c.queue_id, c.priority, c.skills, place=c.seq, waiting_since=c.queued_at)
+    admit(
+        d, callback_id, c.queue_id, c.priority, c.skills, place=c.seq, waiting_since=c.queued_at, door=False
+    )
 
 
 def _wrap_up(d: Draft, cmd: CompleteWrapUp | ExtendWrapUp) -> None:

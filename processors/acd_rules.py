@@ -3,21 +3,23 @@
 **Admission** (`admit`): a queue outside its business hours fires its "closed" rule, a
 queue holding `max_waiting` contacts its "full" rule (without a rule the contact ends
 with reason "closed" or "full" and is never queued); otherwise the contact is queued
-and, when no member is logged in, the "no_agents" rule fires.
+and, when no member is logged in, the "no_agents" rule fires. A callback takes its
+caller's place: "closed" and "full" do not apply to it again.
 
 **Overflow** (`fire`): action "queue" moves the contact to the target queue keeping its
 place and wait; "voicemail" and "message" end it (reason "timed_out", or "closed" /
 "full" when the rule fired on arrival); "callback" offers the caller a callback once per
-queue stint and the contact waits on. A chain of queue moves longer than
-`MAX_OVERFLOW_HOPS` ends the contact, so a rule cycle cannot loop.
+queue stint (never to a callback contact) and the contact waits on. A chain of queue
+moves longer than `MAX_OVERFLOW_HOPS` ends the contact, so a rule cycle cannot loop.
 
 **Tick** (`on_tick`): offers past their ring deadline time out (RONA: the agent is set not
 ready with reason "rona", or stays ready when the queue says so); wrap-ups past their
 deadline (the queue's `wrap_up_s`, or later when extended) complete with disposition
-"timeout" and the agent is ready again (or not ready, reason "wrap_up_timeout"); "wait"
-rules whose time has come fire; "no_agents" rules fire for queues nobody serves; then
-every queue with waiting contacts is dispatched again, which is where relaxation steps,
-sticky waits and shift schedules that changed with time take effect.
+"timeout" and the agent is ready again (or not ready, reason "wrap_up_timeout"; an agent
+set not ready meanwhile, by RONA on another chat, stays not ready); "wait" rules whose
+time has come fire; "no_agents" rules fire for queues nobody serves; then every queue
+with waiting contacts is dispatched again, which is where relaxation steps, sticky waits
+and shift schedules that changed with time take effect.
 """
 
 from __future__ import annotations
@@ -69,13 +71,17 @@ def admit(
     place: int = 0,
     waiting_since: int = 0,
     hops: int = 0,
+    door: bool = True,
 ) -> None:
-    """Queue a contact that has arrived (or was moved by a rule), applying the queue's rules."""
+    """Queue a contact that has arrived (or was moved by a rule), applying the queue's rules.
+
+    `door=False` takes the place of a contact already admitted (a callback): the "closed"
+    and "full" rules, which only apply on entering the queue, do not apply again."""
     q = d.t.queues[queue_id]
     wait_ms = d.now - waiting_since if waiting_since else 0
     for when, applies in (
-        ("closed", _closed(d, q)),
-        ("full", 0 < q.max_waiting <= len(d.t.waiting.get(queue_id, ()))),
+        ("closed", door and _closed(d, q)),
+        ("full", door and 0 < q.max_waiting <= len(d.t.waiting.get(queue_id, ()))),
     ):
         if not applies:
             continue
@@ -116,7 +122,7 @@ def _move_or_end(
 def fire(d: Draft, c: Contact, q: QueueDefined, rule: OverflowRule, hops: int = 0) -> None:
     """Apply `rule` to a contact waiting in `q`."""
     if rule.action == "callback":
-        if not c.callback_offered:
+        if not c.callback_offered and c.channel != "callback":  # a callback is not offered a callback
             d.emit(CallbackOffered(c.contact_id, q.queue_id))
         return
     _move_or_end(d, c.contact_id, q, rule, rule.when, c.priority, c.skills, c.seq, c.queued_at, hops)
@@ -163,7 +169,12 @@ def on_tick(d: Draft) -> None:
         q = d.t.queues.get(c.queue_id)
         if d.now >= _wrap_deadline(c, q):
             d.emit(WrapUpCompleted(c.contact_id, c.agent_id, "timeout", ""))
-            if q is None or q.auto_ready:
+            agent = d.t.agents.get(c.agent_id)
+            if agent is not None and agent.presence == "not_ready":
+                # Set not ready while wrapping up (RONA on another chat): the timeout of this
+                # wrap-up does not make it ready again.
+                d.presence(c.agent_id, contact_id=c.contact_id)
+            elif q is None or q.auto_ready:
                 d.presence(c.agent_id, "available")
             else:
                 d.presence(c.agent_id, "not_ready", "wrap_up_timeout", c.contact_id)

@@ -11,11 +11,14 @@ channels up to their capacity); a member of Q whose membership schedule is open;
 most the relaxation step's `max_tier`; every required skill (the queue's and the
 contact's, lowered by the step's `skill_drop`, never below 1) at or above its level; not
 excluded (declined or let it ring out) and not already ringing. While a sticky contact
-waits for the agent who last served its caller, only that agent is eligible. Of the
+waits for the agent who last served its caller (logged in, a member, and not the one who
+declined it or let it ring out), only that agent is eligible. Of the
 eligible agents only the lowest tier present is offered (Asterisk penalties), ranked by
 the queue's strategy (`processors.strategies`).
 
-**Work conservation.** After every command no waiting contact has an eligible agent.
+**Work conservation.** After every command no waiting contact has an eligible agent (as of
+the last `Tick`, which re-dispatches every queue: relaxation steps, sticky waits and shift
+schedules change with time).
 So a command only needs to look at the queues whose contacts or agents it changed
 (`Draft.dirty`); dispatch walks those queues' waiting contacts in service order and uses
 the membership index instead of every agent. `Draft(scan=True)` instead scans every agent
@@ -105,7 +108,12 @@ def requirement(t: TenantState, q: QueueDefined, c: Contact, now: int) -> Requir
     sticky = ""
     if q.sticky_s > 0 and c.sticky_agent and waited < q.sticky_s * 1000:
         a = t.agents.get(c.sticky_agent)
-        if a is not None and a.presence != "logged_out" and q.queue_id in a.memberships:
+        if (
+            a is not None
+            and a.presence != "logged_out"
+            and q.queue_id in a.memberships
+            and a.agent_id not in c.excluded  # it declined or let it ring out: wait no longer
+        ):
             sticky = a.agent_id
     return Requirement(max_tier, drop, skills, sticky)
 
@@ -225,8 +233,8 @@ class Draft:
             return
         new_presence = presence or a.presence
         state = summary_state(new_presence, a.work)
-        if reason is None:
-            reason = a.reason if state == "not_ready" and a.state == "not_ready" else ""
+        if reason is None:  # a not-ready agent keeps its reason while its work changes
+            reason = a.reason if new_presence == "not_ready" and a.presence == "not_ready" else ""
         if state == new_presence:  # not busy: the event is about no contact
             contact_id = ""
         if force or (state, new_presence, reason) != (a.state, a.presence, a.reason):

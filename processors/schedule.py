@@ -42,16 +42,19 @@ def schedule_problem(timezone: str, windows: tuple[Window, ...], holidays: tuple
     """What is wrong with a schedule definition, or "" when nothing is."""
     try:
         _zone(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {timezone!r} (use an IANA name such as 'Europe/Berlin')"
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a key naming a folder of the tz database ("Europe") or too long a name.
+        return f"timezone: unknown time zone {timezone!r} (use an IANA name such as 'Europe/Berlin')"
     for i, w in enumerate(windows):
         if not 0 <= w.day <= 6:
             return f"windows[{i}].day must be 0 (Monday) to 6 (Sunday), not {w.day}"
         if not 0 <= w.start_min < w.end_min <= 1440:
             return f"windows[{i}] must have 0 <= start_min < end_min <= 1440, not {w.start_min}..{w.end_min}"
-    for h in holidays:
+    for i, h in enumerate(holidays):
         try:
-            date.fromisoformat(h)
+            canonical = date.fromisoformat(h).isoformat() == h
         except ValueError:
-            return f"holiday {h!r} is not an ISO date (YYYY-MM-DD)"
+            canonical = False
+        if not canonical:  # "20241225" parses but would never match `is_open`'s YYYY-MM-DD
+            return f"holidays[{i}]: {h!r} is not an ISO date (YYYY-MM-DD)"
     return ""
