@@ -160,12 +160,16 @@ def _wait_rules(d: Draft, c: Contact, q: QueueDefined) -> None:
 
 def on_tick(d: Draft) -> None:
     """Everything time decides at `d.now`, then a dispatch of every waiting queue."""
-    for c in sorted(d.t.contacts.values(), key=lambda c: c.seq):
+    ringing: list[Contact] = []
+    wrapping: list[Contact] = []
+    for c in d.t.contacts.values():
         if c.phase == OFFERED and d.now >= c.expires_at:
-            _ring_out(d, c)
-    for c in sorted(d.t.contacts.values(), key=lambda c: c.seq):
-        if c.phase != WRAP_UP:
-            continue
+            ringing.append(c)
+        elif c.phase == WRAP_UP:
+            wrapping.append(c)
+    for c in sorted(ringing, key=lambda c: c.seq):
+        _ring_out(d, c)
+    for c in sorted(wrapping, key=lambda c: c.seq):
         q = d.t.queues.get(c.queue_id)
         if d.now >= _wrap_deadline(c, q):
             d.emit(WrapUpCompleted(c.contact_id, c.agent_id, "timeout", ""))

@@ -76,7 +76,14 @@ def can_take(agent: Agent, channel: str) -> bool:
 
 
 def _has_room(agent: Agent) -> bool:
-    return agent.presence == "available" and any(can_take(agent, ch) for ch in agent.capacity)
+    """Present as available with room on some channel (the common busy cases answered first)."""
+    if agent.presence != "available":
+        return False
+    if not agent.work:
+        return any(n > 0 for n in agent.capacity.values())
+    if any(w.channel in VOICE_LIKE for w in agent.work):
+        return False
+    return any(can_take(agent, ch) for ch in agent.capacity)
 
 
 def effective_priority(q: QueueDefined, c: Contact, now: int) -> int:
@@ -239,7 +246,8 @@ class Draft:
             contact_id = ""
         if force or (state, new_presence, reason) != (a.state, a.presence, a.reason):
             self.emit(AgentStateChanged(agent_id, state, a.state, reason, contact_id, new_presence))
-        if new_presence == "available":
+        after = self.t.agents[agent_id]
+        if _has_room(after):  # only more room can give a waiting contact an agent
             self.wake_agent(agent_id)
 
     def wake_agent(self, agent_id: str) -> None:
@@ -263,27 +271,42 @@ class Draft:
             return
         waiting.sort()
         schedules = _Schedules(t, now)
-        exhausted: set[str] = set()
+        # Per queue, the members with room now (found once per dispatch, then kept current
+        # as offers fill agents up): most agents are busy, so a contact looks at few.
+        free: dict[str, list[str]] = {}
         for _prio, _seq, cid in waiting:
             c = self.t.contacts.get(cid)
-            if c is None or c.phase != WAITING or c.queue_id in exhausted:
+            if c is None or c.phase != WAITING:
                 continue
             q = self.t.queues[c.queue_id]
             if self.scan:
                 pool: Iterable[str] = self.t.agents
             else:
-                pool = self.t.members.get(q.queue_id, ())
-                if not any(_has_room(self.t.agents[aid]) for aid in pool if aid in self.t.agents):
-                    exhausted.add(q.queue_id)
+                pool = free[q.queue_id] if q.queue_id in free else self._free(q.queue_id, free)
+                if not pool:
                     continue
             req = requirement(self.t, q, c, now)
             found = candidates(self.t, q, c, req, pool, schedules)
             if found:
-                self._offer(q, c, req, found)
+                for aid in self._offer(q, c, req, found):
+                    if not _has_room(self.t.agents[aid]):
+                        for members in free.values():
+                            if aid in members:
+                                members.remove(aid)
+
+    def _free(self, queue_id: str, free: dict[str, list[str]]) -> list[str]:
+        found = []
+        for aid in self.t.members.get(queue_id, ()):
+            a = self.t.agents.get(aid)
+            if a is not None and _has_room(a):
+                found.append(aid)
+        free[queue_id] = found
+        return found
 
     def _offer(
         self, q: QueueDefined, c: Contact, req: Requirement, found: list[tuple[Agent, Membership]]
-    ) -> None:
+    ) -> list[str]:
+        """Offer `c` to the best of `found` (all of them for ring-all); the agents offered."""
         picks = rank(q.strategy, self.t, q.queue_id, c.contact_id, req.skills, found, self.now, self.seed)
         winners = picks if q.strategy == "ring_all" else picks[:1]
         chosen = {w.agent.agent_id for w in winners}
@@ -303,3 +326,4 @@ class Draft:
                 )
             )
             self.presence(aid, contact_id=c.contact_id)
+        return [w.agent.agent_id for w in winners]
