@@ -250,6 +250,71 @@ def audit_contact(
         sys.exit(1)
 
 
+@main.group("import")
+def import_() -> None:
+    """Load history from other systems as events."""
+
+
+@import_.command("calls")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--mapping",
+    "mapping",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Column mapping (YAML), e.g. analytics/mappings/anonymous_bank.yaml.",
+)
+@DATA_DIR
+@backend_options
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the rejected rows (line, id, reason) to this CSV.",
+)
+@click.option(
+    "--no-process",
+    is_flag=True,
+    help="Only append the events; leave CDRs and the warehouse to the running pipeline.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def import_calls_cmd(
+    file: str,
+    mapping: str,
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    rejects: str | None,
+    no_process: bool,
+    as_json: bool,
+) -> None:
+    """Import a call log (CSV/TSV) whose columns MAPPING names, as contact events; report
+    the rows rejected and why."""
+    from pathlib import Path
+
+    from analytics.call_import import MappingError
+    from ccx.importer import AlreadyImported, import_calls
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    try:
+        summary = import_calls(
+            settings,
+            Path(file),
+            Path(mapping),
+            rejects=Path(rejects) if rejects else None,
+            process=not no_process,
+            progress=not as_json or sys.stderr.isatty(),
+        )
+    except (MappingError, AlreadyImported) as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        for key, value in summary.items():
+            click.echo(f"{key:>20}: {value}")
+
+
 @main.group()
 def config() -> None:
     """Routing configuration (skills, schedules, queues, agents, blocked numbers) as events."""
@@ -444,6 +509,122 @@ def topics_apply(
     except TopicMismatch as e:
         raise click.ClickException(str(e)) from None
     _topics_out(rows, as_json)
+
+
+@main.group()
+def staffing() -> None:
+    """Erlang C, A and B calculators and the staffing plan from history (METRICS.md)."""
+
+
+def _queue_options(command: Any) -> Any:
+    """The options erlang-c and erlang-a share."""
+    for option in reversed(
+        [
+            click.option("--calls", type=float, required=True, help="Calls arriving in the interval."),
+            click.option("--interval-s", type=float, required=True, help="Interval length (s)."),
+            click.option(
+                "--aht-s", type=float, required=True, help="Average handle time, talk+hold+wrap (s)."
+            ),
+            click.option(
+                "--target-sl", type=float, default=0.8, show_default=True, help="Share answered within T."
+            ),
+            click.option("--threshold-s", type=float, default=20.0, show_default=True, help="T (s)."),
+            click.option("--max-asa-s", type=float, default=None, help="Also keep ASA at most this (s)."),
+            click.option(
+                "--max-occupancy", type=float, default=1.0, show_default=True, help="Occupancy cap (0-1]."
+            ),
+            click.option("--agents", type=int, default=None, help="Evaluate this many agents instead."),
+            click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _queue_command(as_json: bool, **options: Any) -> None:
+    from analytics.staffing import StaffingInputError
+    from ccx.staffing import bad_option, output, queue_result
+
+    try:
+        click.echo(output(queue_result(**options), as_json))
+    except StaffingInputError as e:
+        raise bad_option(e) from None
+
+
+@staffing.command("erlang-c")
+@_queue_options
+def staffing_erlang_c(as_json: bool, **options: Any) -> None:
+    """Agents for a service-level target by Erlang C (callers never abandon), or the
+    service level, P(wait), ASA and occupancy of --agents K."""
+    _queue_command(as_json, **options)
+
+
+@staffing.command("erlang-a")
+@_queue_options
+@click.option("--patience-s", type=float, required=True, help="Callers' mean patience (s).")
+def staffing_erlang_a(as_json: bool, **options: Any) -> None:
+    """Like erlang-c, by Erlang A: callers abandon after an exponential patience."""
+    _queue_command(as_json, **options)
+
+
+@staffing.command("erlang-b")
+@click.option("--traffic-erlangs", type=float, default=None, help="Offered traffic (erlangs).")
+@click.option("--trunks", type=int, default=None, help="Trunks or IVR ports.")
+@click.option("--blocking", type=float, default=None, help="Share of calls blocked, e.g. 0.01.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def staffing_erlang_b(
+    traffic_erlangs: float | None, trunks: int | None, blocking: float | None, as_json: bool
+) -> None:
+    """Trunks (or IVR ports) by Erlang B, from two of --traffic-erlangs, --trunks and --blocking:
+    the trunks for a blocking target, the traffic trunks carry at a blocking target, or the
+    blocking of trunks at a traffic."""
+    from analytics.staffing import StaffingInputError
+    from ccx.staffing import bad_option, output, trunk_result
+
+    try:
+        click.echo(output(trunk_result(traffic_erlangs, trunks, blocking), as_json))
+    except StaffingInputError as e:
+        raise bad_option(e) from None
+
+
+@staffing.command("plan")
+@DATA_DIR
+@click.option("--interval", default="30m", show_default=True, help="Interval length: 15m, 30m, 1h.")
+@click.option("--target-sl", type=float, default=0.8, show_default=True)
+@click.option("--threshold-s", type=float, default=20.0, show_default=True)
+@click.option(
+    "--shrinkage", type=float, default=0.3, show_default=True, help="Share of paid time off the phones."
+)
+@click.option("--max-occupancy", type=float, default=0.85, show_default=True)
+@click.option("--patience-s", type=float, default=None, help="Callers' mean patience (s): Erlang A.")
+@click.option("--tenant", default=None, help="Only this tenant's history.")
+@click.option("--queue", "queue_id", default=None, help="Only this queue's history.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def staffing_plan(data_dir: str | None, interval: str, fmt: str, **options: Any) -> None:
+    """Forecast calls and AHT per weekday x interval from the warehouse's history, then the
+    agents each interval needs (Erlang C, or A with --patience-s) and, with shrinkage,
+    the agents to schedule."""
+    from analytics.forecast import DAY_S
+    from analytics.staffing import StaffingInputError
+    from ccx.staffing import bad_option, plan_text
+    from telephony.simulator import parse_duration
+
+    try:
+        interval_s = parse_duration(interval) / 1000
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--interval") from None
+    if interval_s < 60 or interval_s % 60 or DAY_S % interval_s:
+        raise click.BadParameter(
+            f"must be whole minutes that divide a day (15m, 30m, 1h), not {interval!r}",
+            param_hint="--interval",
+        )
+    settings = Settings.from_env(data_dir=data_dir)
+    try:
+        click.echo(plan_text(settings, interval_s=int(interval_s), fmt=fmt, **options), nl=False)
+    except StaffingInputError as e:
+        raise bad_option(e) from None
 
 
 @main.group("kafka-local")
