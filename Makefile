@@ -8,7 +8,7 @@ DATA   ?= data/demo
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: help install up test lint fmt bench bench-kafka bench-acd clean
+.PHONY: help install up test lint fmt bench bench-kafka bench-acd bench-warehouse clean
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,6 +45,9 @@ bench-kafka: install ## print the Kafka benchmark numbers (raw floor, pipeline, 
 
 bench-acd: install ## print the ACD routing benchmark (indexed vs scan at 100, 1,000, 10,000 agents)
 	$(BIN)/python bench/acd.py $(ARGS)
+
+bench-warehouse: install ## load 10 million contacts into chDB; report latency beside pandas
+	$(BIN)/python bench/warehouse.py $(ARGS)
 
 clean:           ## remove the venv, caches and local data
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis data test-artifacts

@@ -2,9 +2,11 @@
 
 The runner (`streams.runner`) hands it decoded batches. Each batch becomes at most one
 insert per table: every message goes to `raw_events`, CDRs also to `contacts`, queue
-definitions also to `queues`. The tables are ReplacingMergeTrees keyed by log position or
-natural key, so a batch replayed after a crash (written, but offsets not committed)
-changes nothing that a `FINAL` query sees.
+definitions also to `queues`, agent state changes also to `agent_states`, and the offer
+events of an agent (offered, accepted, declined, timed out, withdrawn) also to `offers`.
+The tables are ReplacingMergeTrees keyed by log position, natural key or event id, so a
+batch replayed after a crash (written, but offsets not committed) changes nothing that a
+`FINAL` query sees.
 """
 
 from __future__ import annotations
@@ -18,12 +20,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analytics.warehouse import Warehouse
+from schemas.agent import AgentStateChanged
 from schemas.cdr import ContactRecord
 from schemas.config import QueueDefined
+from schemas.contact import ContactOffered, OfferAccepted, OfferDeclined, OfferTimedOut, OfferWithdrawn
 from schemas.envelope import Envelope, Message
 from streams.ports import Record
 
-__all__ = ["CONTACT_COLUMNS", "QUEUE_COLUMNS", "RAW_COLUMNS", "WarehouseSink", "payload_json", "utc"]
+__all__ = [
+    "AGENT_STATE_COLUMNS",
+    "CONTACT_COLUMNS",
+    "OFFER_COLUMNS",
+    "OFFER_KINDS",
+    "QUEUE_COLUMNS",
+    "RAW_COLUMNS",
+    "WarehouseSink",
+    "payload_json",
+    "utc",
+]
 
 RAW_COLUMNS = (
     "topic", "partition", "offset", "key", "event_id", "type", "tenant", "occurred_at",
@@ -36,6 +50,21 @@ QUEUE_COLUMNS = (
     "tenant", "queue_id", "name", "sl_threshold_s", "short_abandon_s", "ring_timeout_s",
     "wrap_up_s", "strategy", "rule_version", "defined_at",
 )  # fmt: skip
+
+AGENT_STATE_COLUMNS = (
+    "tenant", "agent_id", "at", "state", "previous", "reason", "contact_id", "presence",
+    "event_id", "partition", "offset",
+)  # fmt: skip
+OFFER_COLUMNS = ("tenant", "agent_id", "at", "kind", "contact_id", "event_id")
+OFFER_KINDS: dict[type, str] = {
+    ContactOffered: "offered",
+    OfferAccepted: "accepted",
+    OfferDeclined: "declined",
+    OfferTimedOut: "timed_out",
+    OfferWithdrawn: "withdrawn",
+}
+"""Offer event type -> `offers.kind`."""
+_PRESENCES = frozenset({"available", "not_ready", "logged_out"})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -82,15 +111,24 @@ class WarehouseSink:
         raw: list[tuple[Any, ...]] = []
         contacts: list[tuple[Any, ...]] = []
         queues: list[tuple[Any, ...]] = []
+        states: list[tuple[Any, ...]] = []
+        offers: list[tuple[Any, ...]] = []
         for record, message in batch:
             raw.append(_raw_row(record, message))
-            if isinstance(message.body, ContactRecord):
-                contacts.append(_contact_row(message.envelope, message.body))
-            elif isinstance(message.body, QueueDefined):
-                queues.append(_queue_row(message.envelope, message.body))
+            body = message.body
+            if isinstance(body, ContactRecord):
+                contacts.append(_contact_row(message.envelope, body))
+            elif isinstance(body, QueueDefined):
+                queues.append(_queue_row(message.envelope, body))
+            elif isinstance(body, AgentStateChanged):
+                states.append(_state_row(record, message.envelope, body))
+            elif type(body) in OFFER_KINDS:
+                offers.append(_offer_row(message.envelope, body))
         for table, rows, columns in (
             ("queues", queues, QUEUE_COLUMNS),
             ("contacts", contacts, CONTACT_COLUMNS),
+            ("agent_states", states, AGENT_STATE_COLUMNS),
+            ("offers", offers, OFFER_COLUMNS),
             ("raw_events", raw, RAW_COLUMNS),
         ):
             if rows:
@@ -120,3 +158,24 @@ def _contact_row(env: Envelope, cdr: ContactRecord) -> tuple[Any, ...]:
 def _queue_row(env: Envelope, q: QueueDefined) -> tuple[Any, ...]:
     timing = (q.sl_threshold_s, q.short_abandon_s, q.ring_timeout_s, q.wrap_up_s)
     return (env.tenant, q.queue_id, q.name, *timing, q.strategy, q.rule_version, utc(env.occurred_at))
+
+
+def _state_row(record: Record, env: Envelope, a: AgentStateChanged) -> tuple[Any, ...]:
+    # Events written before presence existed carry "": their presence is the state when
+    # that is a presence (schemas.agent), so the column always says what the agent chose.
+    presence = a.presence or (a.state if a.state in _PRESENCES else "")
+    change = (a.state, a.previous, a.reason, a.contact_id, presence)
+    return (
+        env.tenant,
+        a.agent_id,
+        utc(env.occurred_at),
+        *change,
+        env.event_id,
+        record.partition,
+        record.offset,
+    )
+
+
+def _offer_row(env: Envelope, body: Any) -> tuple[Any, ...]:
+    kind = OFFER_KINDS[type(body)]
+    return (env.tenant, body.agent_id, utc(env.occurred_at), kind, body.contact_id, env.event_id)

@@ -62,6 +62,11 @@ class Warehouse(ABC):
         """Insert `rows` (one sequence of values per row, in `columns` order) in one block."""
 
     @abstractmethod
+    def insert_df(self, table: str, frame: pd.DataFrame) -> None:
+        """Insert a DataFrame (columns named as the table's) in one block, column-wise:
+        for bulk loads (imports, benchmarks), where building row tuples would dominate."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def __enter__(self) -> Warehouse:
@@ -96,6 +101,11 @@ class ClickHouseWarehouse(Warehouse):
         if rows:
             with self._use:
                 self._client.insert(table, list(rows), column_names=list(columns))
+
+    def insert_df(self, table: str, frame: pd.DataFrame) -> None:
+        if len(frame):
+            with self._use:
+                self._client.insert_df(table, frame)
 
     def close(self) -> None:
         client, held = self._client, self._held

@@ -23,8 +23,10 @@ PUSH_INTERVAL_S = 0.25
 """How often the wallboard stream checks for a change; staleness stays well under 1 s."""
 
 
-ReportRunner = Callable[..., str]
-"""(name, fmt=, interval=, sl_threshold_s=, short_abandon_s=, sl_variant=) -> rendered text."""
+ReportRunner = Callable[..., str | bytes]
+"""(name, fmt=, tenant=, start=, end=, interval=, sl_threshold_s=, short_abandon_s=,
+sl_variant=, by=, timezone=, fcr_window_h=) -> the rendered report (bytes for parquet);
+ValueError names a bad option."""
 
 
 def create_app(live: LiveView, reports: ReportRunner | None = None) -> FastAPI:
@@ -54,30 +56,51 @@ def create_app(live: LiveView, reports: ReportRunner | None = None) -> FastAPI:
 
     @app.get("/v1/reports/{name}")
     def report(
-        name: Literal["queue-intervals"],
-        format: Literal["csv", "json", "table"] = "json",
-        interval: Annotated[str, Query(pattern=r"^\d+[smhd]$", description="15m, 30m, 1h, 1d")] = "15m",
+        name: str,
+        format: Literal["csv", "json", "jsonl", "table", "parquet"] = "json",
+        tenant: str | None = None,
+        start: Annotated[str | None, Query(alias="from", description="ISO time or epoch ms")] = None,
+        end: Annotated[str | None, Query(alias="to", description="ISO time or epoch ms, exclusive")] = None,
+        interval: Annotated[str | None, Query(pattern=r"^\d+[smhd]$", description="15m, 30m, 1h, 1d")] = None,
         sl_threshold_s: Annotated[int | None, Query(ge=0, le=86_400)] = None,
         short_abandon_s: Annotated[int | None, Query(ge=0, le=86_400)] = None,
         sl_variant: Literal["abandons_ignored", "abandons_against", "abandons_for", "answered_only"]
         | None = None,
+        by: Literal["hour", "weekday"] | None = None,
+        timezone: Annotated[str | None, Query(description="IANA zone, e.g. Europe/Berlin")] = None,
+        fcr_window_h: Annotated[int | None, Query(ge=1, le=24 * 366)] = None,
     ) -> Response:
-        """A warehouse report (the process serving the API owns the embedded warehouse)."""
+        """A warehouse report by name (`ccx reports` lists them); options a report does not
+        take are refused with 422. The process serving the API owns the embedded warehouse."""
         if reports is None:
             raise HTTPException(503, "this API has no warehouse attached")
         try:
-            text = reports(
+            body = reports(
                 name,
                 fmt=format,
+                tenant=tenant,
+                start=start,
+                end=end,
                 interval=interval,
                 sl_threshold_s=sl_threshold_s,
                 short_abandon_s=short_abandon_s,
                 sl_variant=sl_variant,
+                by=by,
+                timezone=timezone,
+                fcr_window_h=fcr_window_h,
             )
         except ValueError as e:
             raise HTTPException(422, str(e)) from None
-        media = {"csv": "text/csv", "json": "application/json"}.get(format, "text/plain")
-        return PlainTextResponse(text, media_type=media)
+        media = {
+            "csv": "text/csv",
+            "json": "application/json",
+            "jsonl": "application/x-ndjson",
+            "parquet": "application/octet-stream",
+        }.get(format, "text/plain")
+        if isinstance(body, bytes):
+            headers = {"Content-Disposition": f'attachment; filename="{name}.{format}"'}
+            return Response(body, media_type=media, headers=headers)
+        return PlainTextResponse(body, media_type=media)
 
     @app.websocket("/v1/stream/wallboard")
     async def wallboard_stream(ws: WebSocket) -> None:

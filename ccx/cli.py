@@ -118,13 +118,39 @@ def simulate(
                 click.echo(f"{key:>16}: {value}")
 
 
+def _report_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """NAME checked against the registry only when `ccx report` runs (importing the analytics
+    package for every `ccx` command would slow them all)."""
+    from analytics.reports.registry import REPORTS
+
+    if value is not None and value not in REPORTS:
+        raise click.BadParameter(f"{value!r} is not a report; choose from {', '.join(REPORTS)} (ccx reports)")
+    return value
+
+
+REPORT_FORMATS = ("table", "csv", "json", "jsonl", "parquet")
+"""`analytics.reports.render.FORMATS` (a test checks they agree)."""
+
+
 @main.command()
-@click.argument("name", type=click.Choice(["queue-intervals"]))
+@click.argument("name", required=False, callback=_report_name)
+@click.option("--list", "list_reports", is_flag=True, help="List the reports with what they show.")
 @DATA_DIR
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True)
+@click.option("--from", "start", default=None, help="Period start, inclusive: ISO time (UTC) or epoch ms.")
+@click.option("--to", "end", default=None, help="Period end, exclusive: ISO time (UTC) or epoch ms.")
+@click.option("--tenant", default=None, help="Only this tenant (default: every tenant).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the report to FILE (else stdout; parquet needs a file or a pipe).",
 )
-@click.option("--interval", default="15m", show_default=True, help="Interval length: 15m, 30m, 1h, 1d.")
+@click.option(
+    "--chart", type=click.Path(dir_okay=False, writable=True), default=None, help="Also draw a PNG."
+)
+@click.option("--interval", default=None, help="Interval length: 15m, 30m, 1h, 1d [queue-intervals: 15m].")
 @click.option("--sl-threshold", type=int, default=None, help="Override every queue's SL threshold (s).")
 @click.option(
     "--short-abandon", type=int, default=None, help="Override every queue's short-abandon threshold (s)."
@@ -134,34 +160,83 @@ def simulate(
     type=click.Choice(["abandons_ignored", "abandons_against", "abandons_for", "answered_only"]),
     default=None,
 )
+@click.option("--by", type=click.Choice(["hour", "weekday"]), default=None, help="trends: group by [hour].")
+@click.option("--timezone", default=None, help="trends: IANA zone of the hours and weekdays [UTC].")
+@click.option("--fcr-window-h", type=int, default=None, help="repeat-contacts: repeat window, hours [168].")
 def report(
-    name: str,
+    name: str | None,
+    list_reports: bool,
     data_dir: str | None,
     fmt: str,
-    interval: str,
+    start: str | None,
+    end: str | None,
+    tenant: str | None,
+    output: str | None,
+    chart: str | None,
+    interval: str | None,
     sl_threshold: int | None,
     short_abandon: int | None,
     sl_variant: str | None,
+    by: str | None,
+    timezone: str | None,
+    fcr_window_h: int | None,
 ) -> None:
-    """Print a report from the warehouse."""
-    from ccx.reports import run_report
+    """Print the report NAME from the warehouse (`ccx reports` lists them).
 
-    if not (sl_threshold is None or sl_threshold >= 0) or not (short_abandon is None or short_abandon >= 0):
-        raise click.BadParameter("thresholds are seconds >= 0")
+    Options a report does not take are refused; --chart draws a PNG for the reports that
+    have one (queue-intervals, trends, abandons, dispositions, geography).
+    """
+    from pathlib import Path
 
-    settings = Settings.from_env(data_dir=data_dir)
-    click.echo(
-        run_report(
-            settings,
+    if list_reports:
+        from ccx.reports import listing
+
+        click.echo(listing(), nl=False)
+        return
+    if name is None:
+        raise click.UsageError("Missing argument 'NAME' (or --list).")
+    from ccx.reports import FLAGS, ReportOptionError, prepare, run_report
+
+    try:
+        request = prepare(
             name,
             fmt=fmt,
+            tenant=tenant,
+            start=start,
+            end=end,
+            chart=chart is not None,
             interval=interval,
             sl_threshold_s=sl_threshold,
             short_abandon_s=short_abandon,
             sl_variant=sl_variant,
-        ),
-        nl=False,
-    )
+            by=by,
+            timezone=timezone,
+            fcr_window_h=fcr_window_h,
+        )
+    except ReportOptionError as e:
+        raise click.BadParameter(e.message, param_hint=FLAGS[e.option]) from None
+    if fmt == "parquet" and output is None and sys.stdout.isatty():
+        raise click.BadParameter(
+            "parquet is binary: give --output FILE or redirect stdout", param_hint="--output"
+        )
+    settings = Settings.from_env(data_dir=data_dir)
+    data = run_report(settings, request, chart=Path(chart) if chart else None)
+    if output is not None:
+        Path(output).write_bytes(data)
+    elif fmt == "parquet":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+@main.command("reports")
+def list_reports() -> None:
+    """List the reports `ccx report NAME` prints, with what each shows."""
+    from ccx.reports import listing
+
+    click.echo(listing(), nl=False)
 
 
 def _at(text: str | None, option: str = "--at") -> int | None:
@@ -659,6 +734,36 @@ def kafka_local_stop() -> None:
 
     if not stop():
         click.echo("no local kafka recorded as running", err=True)
+
+
+@main.command()
+@DATA_DIR
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per rule.")
+def dq(data_dir: str | None, as_json: bool) -> None:
+    """Check the warehouse against the data-quality rules (Great Expectations); exit 1 when
+    a rule fails: one CDR per finished contact, no negative durations, times in order,
+    agent state changes that chain, conservation per queue and interval."""
+    import dataclasses
+
+    from analytics.dq import check, render
+    from analytics.lock import WarehouseBusy
+    from analytics.warehouse import open_warehouse
+
+    settings = Settings.from_env(data_dir=data_dir)
+    try:
+        warehouse = open_warehouse(settings.warehouse)
+    except WarehouseBusy as e:
+        raise click.ClickException(str(e)) from None
+    try:
+        results = check(warehouse)
+    finally:
+        warehouse.close()
+    if as_json:
+        for r in results:
+            click.echo(json.dumps(dataclasses.asdict(r), sort_keys=True, default=str))
+    else:
+        click.echo(render(results), nl=False)
+    sys.exit(0 if all(r.success for r in results) else 1)
 
 
 if __name__ == "__main__":

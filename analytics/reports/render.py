@@ -1,7 +1,9 @@
-"""Render a report DataFrame as a text table, CSV, JSON lines or JSON.
+"""Render a report DataFrame as a text table, CSV, JSON lines, JSON or Parquet.
 
-Missing values (None, NaN, NaT) are "no data": empty in CSV and the table, `null` in JSON.
-Floats keep full precision in CSV and JSON and are rounded to `digits` in the table.
+Missing values (None, NaN, NaT, NA) are "no data": empty in CSV and the table, `null` in JSON
+and in Parquet. Floats keep full precision in CSV, JSON and Parquet and are rounded to
+`digits` in the table. `render` gives the text formats as `str`; `encode` gives any format
+as bytes (Parquet is binary: a file pandas, Arrow, Spark or DuckDB read as it is).
 """
 
 from __future__ import annotations
@@ -14,14 +16,22 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["BINARY_FORMATS", "FORMATS", "MEDIA_TYPES", "encode", "render"]
 
-FORMATS = ("table", "csv", "jsonl", "json")
+FORMATS = ("table", "csv", "jsonl", "json", "parquet")
+BINARY_FORMATS = ("parquet",)
+MEDIA_TYPES = {
+    "table": "text/plain",
+    "csv": "text/csv",
+    "jsonl": "application/x-ndjson",
+    "json": "application/json",
+    "parquet": "application/octet-stream",
+}
 
 
 def _plain(value: Any) -> Any:
     """A JSON-ready Python value: numpy scalars unwrapped, missing values as None."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
@@ -78,4 +88,15 @@ def render(df: pd.DataFrame, fmt: str = "table", *, digits: int = 3) -> str:
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records(df))
     if fmt == "json":
         return json.dumps(_records(df), ensure_ascii=False, indent=2) + "\n"
+    if fmt in BINARY_FORMATS:
+        raise ValueError(f"{fmt} is a binary format: use encode()")
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def encode(df: pd.DataFrame, fmt: str = "table", *, digits: int = 3) -> bytes:
+    """`df` in `fmt` (one of `FORMATS`) as bytes: UTF-8 text, or a Parquet file."""
+    if fmt == "parquet":
+        out = io.BytesIO()
+        df.to_parquet(out, engine="pyarrow", index=False)
+        return out.getvalue()
+    return render(df, fmt, digits=digits).encode("utf-8")

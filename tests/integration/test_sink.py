@@ -80,7 +80,7 @@ def test_every_message_lands_once_per_table(warehouse: ClickHouseWarehouse) -> N
     assert sink.name == "sink" and "cc.cdr" in sink.inputs and "cc.dead-letter" in sink.inputs
     batch = _batch("acme")
     sink.write(batch)
-    assert dict(sink.rows_written) == {"raw_events": 9, "contacts": 2, "queues": 3}
+    assert dict(sink.rows_written) == {"raw_events": 9, "contacts": 2, "queues": 3, "agent_states": 1}
     assert sink.last_occurred_at == T0 + 8
     assert (_count(warehouse, "raw_events", "acme"), _count(warehouse, "contacts", "acme")) == (9, 2)
     assert warehouse.query_rows(
@@ -155,5 +155,5 @@ def test_an_empty_batch_writes_nothing(warehouse: ClickHouseWarehouse) -> None:
 
 def test_the_tables_are_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs/warehouse.md").read_text()
-    for table in ("raw_events", "contacts", "queues", "schema_migrations"):
+    for table in ("raw_events", "contacts", "queues", "agent_states", "offers", "schema_migrations"):
         assert f"`{table}`" in doc

@@ -1,0 +1,29 @@
+"""`bench/warehouse.py` runs small: it loads, reports, and agrees with pandas. No timing asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_warehouse_bench_runs_and_agrees_with_pandas() -> None:
+    args = ["--contacts", "20000", "--days", "3", "--agents", "8", "--chunk", "7000"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench/warehouse.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(r"ingest: 20,000 rows in [\d.]+ s = [\d,]+ rows/s", out), out
+    for label in ("queue intervals, one day", "queue intervals, month", "agent report, one day"):
+        row = re.search(
+            re.escape(label) + r".*?\s+([\d,]+)\s+([\d,.]+)\s+([\d,.]+)\s+([\d.]+)\s+(\w+)$", out, re.M
+        )
+        assert row and row.group(5) == "yes" and int(row.group(1).replace(",", "")) > 0, out
