@@ -736,6 +736,38 @@ def kafka_local_stop() -> None:
         click.echo("no local kafka recorded as running", err=True)
 
 
+@main.group()
+def warehouse() -> None:
+    """The warehouse schema (chDB under --data-dir, or CCX_WAREHOUSE_URL for a server)."""
+
+
+@warehouse.command("migrate")
+@DATA_DIR
+def warehouse_migrate(data_dir: str | None) -> None:
+    """Apply the schema migrations not yet applied (analytics/sql/), in order, and list every
+    migration with its state; running it again applies nothing."""
+    from analytics.lock import WarehouseBusy
+    from analytics.migrations import MigrationError, applied, load, migrate
+    from analytics.warehouse import open_warehouse
+
+    settings = Settings.from_env(data_dir=data_dir)
+    try:
+        wh = open_warehouse(settings.warehouse, migrate=False)
+    except WarehouseBusy as e:
+        raise click.ClickException(str(e)) from None
+    try:
+        ran = migrate(wh)
+        done = applied(wh)
+    except MigrationError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        wh.close()
+    for m in load():
+        state = "applied now" if m.version in ran else ("applied" if m.version in done else "pending")
+        click.echo(f"{m.version:>4}  {m.name:<32}{state}")
+    click.echo(f"{len(ran)} migration(s) applied")
+
+
 @main.command()
 @DATA_DIR
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per rule.")

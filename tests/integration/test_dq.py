@@ -82,3 +82,12 @@ def test_damage_is_caught_by_the_rule_that_names_it(tmp_path: Path) -> None:
     assert failed[("cdrs", "outcome")].sample == ["exploded"]
     assert failed[("finished_contacts", "cdrs")].unexpected == 2  # none-1 has 0, twice-1 has 2
     assert "5 FAILED" in render(results)
+
+
+def test_warehouse_migrate_applies_once_then_nothing(tmp_path: Path) -> None:
+    first = CliRunner().invoke(main, ["warehouse", "migrate", "--data-dir", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    assert "applied now" in first.output and first.output.rstrip().endswith("4 migration(s) applied")
+    again = CliRunner().invoke(main, ["warehouse", "migrate", "--data-dir", str(tmp_path)])
+    assert again.exit_code == 0 and "applied now" not in again.output
+    assert again.output.rstrip().endswith("0 migration(s) applied")
