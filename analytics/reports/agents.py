@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.reports.base import to_ms
 from analytics.warehouse import Warehouse
 from processors.metrics import occupancy, ratio, utilization
 
@@ -161,16 +162,6 @@ ORDER BY tenant, agent_id, reason, interval_ms
 )
 
 
-def _ms(value: datetime | int | None, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("start/end must be timezone-aware datetimes (or ms since the epoch)")
-        return round(value.timestamp() * 1000)
-    return int(value)
-
-
 def _params(
     tenant: str | None, start: datetime | int | None, end: datetime | int | None, interval_s: int | None
 ) -> dict[str, Any]:
@@ -178,8 +169,8 @@ def _params(
         raise ValueError("interval_s must be > 0")
     return {
         "tenant": tenant or "",
-        "start_ms": _ms(start, -_WHOLE),
-        "end_ms": _ms(end, _WHOLE),
+        "start_ms": to_ms(start, -_WHOLE),
+        "end_ms": to_ms(end, _WHOLE),
         "open_end": int(end is None),
         "step_ms": interval_s * 1000 if interval_s is not None else _WHOLE,
     }
