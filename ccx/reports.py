@@ -196,8 +196,6 @@ def run_report(settings: Settings, request: Request, *, chart: Path | None = Non
         raise click.ClickException(str(busy)) from None
     try:
         return execute(warehouse, request, chart=str(chart) if chart is not None else None)
-    except ModuleNotFoundError as e:
-        raise click.ClickException(f"report {name} is not available yet ({e})") from None
     except ValueError as e:
         raise click.ClickException(str(e)) from None
     finally:

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,6 @@ RESOLVED = ("answered", "abandoned", "overflowed", "timed_out", "callback")
 DEFAULT = (20, 5)  # (SL threshold, short abandon) of a queue never defined
 EDGE_DEFINED = {("edge", "sales"): (30, 10)}
 PNG = b"\x89PNG\r\n\x1a\n"
-AGENTS = find_spec("analytics.reports.agents") is not None
 
 
 # --- the hand-made tenant ---------------------------------------------------------------
@@ -484,8 +482,6 @@ def test_the_period_bounds_every_report(data: Data) -> None:
 
 def test_no_contacts_is_an_empty_frame_with_the_columns(data: Data) -> None:
     for name, report in REPORTS.items():
-        if name.startswith("agent-") and not AGENTS:
-            continue
         full = report.run(data.warehouse, tenant="demo")
         empty = report.run(data.warehouse, tenant="nobody")
         assert empty.empty and list(empty.columns) == list(full.columns), name
@@ -518,10 +514,6 @@ def test_cli_and_render_formats_agree() -> None:
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
 def test_every_report_in_every_format(data: Data, name: str) -> None:
-    if name.startswith("agent-") and not AGENTS:
-        done = cli("report", name, "--data-dir", str(data.dir))
-        assert done.exit_code == 1 and "not available yet" in done.output
-        pytest.skip("analytics.reports.agents is not there yet")
     frame = REPORTS[name].run(data.warehouse)
     outputs = {}
     for fmt in FORMATS:
@@ -627,8 +619,6 @@ def test_the_api_serves_every_report(data: Data) -> None:
         return asyncio.run(call())
 
     for name in REPORTS:
-        if name.startswith("agent-") and not AGENTS:
-            continue
         r = get(f"/v1/reports/{name}", format="csv", tenant="edge")
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), (name, r.text)
     r = get("/v1/reports/trends", format="parquet", by="weekday", **{"from": "2026-01-02"})
