@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ccx.bootstrap import open_log
-from ccx.config_file import Known, parse_config
+from ccx.config_file import Known, file_tenant, parse_config
 from ccx.settings import Settings
 from processors.acd import acd_processor
 from schemas.commands import BlockNumber, DefineAgent, DefineQueue, DefineSchedule, DefineSkill
@@ -156,8 +156,7 @@ def apply_file(
     "dead-lettered" or "pending" (no ACD decided it within the timeout)."""
     log, serde = open_log(settings)
     try:
-        tenant_in_file, _ = parse_config(path)  # syntax first, before reading the log
-        tenant = tenant_in_file or settings.tenant
+        tenant = file_tenant(path) or settings.tenant  # the YAML parses, before reading the log
         _run_acd_here(log, serde)  # commands still pending would make the comparison stale
         config = current_config(log, serde, tenant)
         known = Known(

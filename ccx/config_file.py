@@ -38,7 +38,7 @@ from schemas.routing import (
     Window,
 )
 
-__all__ = ["ConfigError", "Known", "parse_config", "parse_hours"]
+__all__ = ["ConfigError", "Known", "file_tenant", "parse_config", "parse_hours"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SECTIONS = ("tenant", "skills", "schedules", "queues", "agents", "blocked")
@@ -382,9 +382,7 @@ def _ids(ch: _Checker, entries: list[Any], section: str) -> set[str]:
     return ids
 
 
-def parse_config(path: Path, known: Known = Known()) -> tuple[str | None, list[object]]:
-    """(tenant named in the file or None, the commands in the order to send); ConfigError."""
-    ch = _Checker(path.name)
+def _load(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.load(path.read_text(), Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.YAMLError as e:
@@ -393,6 +391,20 @@ def parse_config(path: Path, known: Known = Known()) -> tuple[str | None, list[o
         raise ConfigError([f"{path.name}{line}: not valid YAML: {getattr(e, 'problem', e)}"]) from None
     if not isinstance(doc, dict):
         raise ConfigError([f"{path.name}:1: the file must be a mapping with {', '.join(_SECTIONS)}"])
+    return doc
+
+
+def file_tenant(path: Path) -> str | None:
+    """The tenant the file names, if any (the file must be valid YAML; nothing else checked)."""
+    tenant = _load(path).get("tenant")
+    return str(tenant) if tenant is not None else None
+
+
+def parse_config(path: Path, known: Known = Known()) -> tuple[str | None, list[object]]:
+    """(tenant named in the file or None, the commands in the order to send); ConfigError.
+    `known` is what the log already defines, so the file may refer to it."""
+    ch = _Checker(path.name)
+    doc = _load(path)
     ch.mapping(doc, "file", [], _SECTIONS)
     sections = {s: ch.items(doc, "", s) for s in _SECTIONS[1:]}
     skill_ids = _ids(ch, sections["skills"], "skills") | set(known.skills)

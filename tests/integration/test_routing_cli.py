@@ -74,6 +74,21 @@ def test_a_changed_queue_gets_a_new_rule_version_and_show_at_gives_the_old_rules
     assert "strategy: round_robin" in ccx("config", "show", *d, "--at", str(first_at))[1]
 
 
+def test_a_file_may_refer_to_what_the_log_already_defines(tmp_path: Path) -> None:
+    d = ["--data-dir", str(tmp_path)]
+    assert ccx("config", "apply", str(EXAMPLE), *d)[0] == 0
+    more = tmp_path / "more.yaml"
+    more.write_text(
+        "tenant: demo\nagents:\n  - id: a09\n    memberships: [{queue: sales, tier: 1, schedule: early}]\n"
+        "    skills: {es: 4}\n"
+    )
+    code, out = ccx("config", "apply", str(more), *d, "--json")
+    assert code == 0, out
+    assert rows(out) == [
+        {"command": "DefineAgent a09", "outcome": "accepted", "detail": "agent a09 defined (queues sales)"}
+    ]
+
+
 def test_a_bad_file_names_every_problem_with_its_line_and_sends_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
