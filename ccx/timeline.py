@@ -24,6 +24,7 @@ from ccx.bootstrap import open_log
 from ccx.settings import Settings
 from processors.acd import ACD
 from processors.acd_state import OFFERED, WAITING, TenantState
+from processors.decider import Invalid, Rejected
 from processors.dispatch import effective_priority
 from schemas.cdr import ContactRecord
 from schemas.contact import ContactOffered
@@ -190,7 +191,7 @@ def state_at(settings: Settings, at_ms: int) -> dict[str, Any]:
             continue
         try:
             bodies = acd.decide(state, cmd)
-        except Exception:  # rejected or dead-lettered when it ran: changed nothing then either
+        except (Rejected, Invalid):  # rejected or dead-lettered when it ran: changed nothing then either
             continue
         for i, body in enumerate(bodies):
             state = acd.evolve(state, derive(cmd, body, i))
