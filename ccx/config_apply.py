@@ -28,7 +28,7 @@ from typing import Any
 from ccx.bootstrap import open_log
 from ccx.config_file import Known, file_tenant, parse_config
 from ccx.settings import Settings
-from processors.acd import acd_processor
+from processors.acd import acd_processor, agent_defined
 from schemas.commands import BlockNumber, DefineAgent, DefineQueue, DefineSchedule, DefineSkill
 from schemas.config import (
     AgentDefined,
@@ -39,7 +39,6 @@ from schemas.config import (
     SkillDefined,
 )
 from schemas.envelope import Envelope, Message, derive_event_id
-from schemas.routing import Capacity, Membership
 from schemas.system import CommandRejected, DeadLetter
 from streams import topics
 from streams.ports import EventLog, LogBusy
@@ -94,13 +93,12 @@ def _unchanged(cmd: object, config: dict[str, dict[str, Any]]) -> bool:
             old = config["agents"].get(i)
             if old is None:
                 return False
-            members = {q: Membership(q) for q in cmd.queues} | {m.queue_id: m for m in cmd.memberships}
-            capacity = tuple(cmd.capacity) or (Capacity("voice", 1),)
+            new = agent_defined(cmd)
             return (old.name, set(old.memberships), set(old.skills), set(old.capacity)) == (
-                cmd.name,
-                set(members.values()),
-                set(cmd.skills),
-                set(capacity),
+                new.name,
+                set(new.memberships),
+                set(new.skills),
+                set(new.capacity),
             )
         case BlockNumber(number=n, reason=reason):
             old = config["blocked"].get(n)

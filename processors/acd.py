@@ -90,7 +90,7 @@ from schemas.contact import (
 from schemas.envelope import Message
 from schemas.routing import CHANNELS, OVERFLOW_ACTIONS, OVERFLOW_WHEN, Capacity, Membership, SkillLevel
 
-__all__ = ["ACD", "PARTIES", "REJECTION_CODES", "acd_processor"]
+__all__ = ["ACD", "PARTIES", "REJECTION_CODES", "acd_processor", "agent_defined"]
 
 PARTIES = ("caller", "agent", "system")
 REJECTION_CODES = (
@@ -201,6 +201,16 @@ def _define_queue(d: Draft, cmd: DefineQueue) -> None:
     d.dirty.add(cmd.queue_id)
 
 
+def agent_defined(cmd: DefineAgent) -> AgentDefined:
+    """The definition the ACD records for a (valid) `DefineAgent`: every queue in `queues`
+    gets a tier-0 membership unless `memberships` names it; capacity defaults to one voice."""
+    memberships = {q: Membership(q) for q in cmd.queues} | {m.queue_id: m for m in cmd.memberships}
+    capacity = tuple(cmd.capacity) or (Capacity("voice", 1),)
+    return AgentDefined(
+        cmd.agent_id, cmd.name, tuple(memberships), tuple(memberships.values()), tuple(cmd.skills), capacity
+    )
+
+
 def _define_agent(d: Draft, cmd: DefineAgent) -> None:
     t = d.t
     if not cmd.agent_id:
@@ -208,7 +218,6 @@ def _define_agent(d: Draft, cmd: DefineAgent) -> None:
     for i, q in enumerate(cmd.queues):
         if q not in t.queues:
             raise Invalid(f"queues[{i}]: unknown queue {q!r}")
-    memberships: dict[str, Membership] = {q: Membership(q) for q in cmd.queues}
     for i, m in enumerate(cmd.memberships):
         if m.queue_id not in t.queues:
             raise Invalid(f"memberships[{i}].queue_id: unknown queue {m.queue_id!r}")
@@ -218,25 +227,14 @@ def _define_agent(d: Draft, cmd: DefineAgent) -> None:
             raise Invalid(f"memberships[{i}].weight must be >= 1, not {m.weight}")
         if m.schedule and m.schedule not in t.schedules:
             raise Invalid(f"memberships[{i}].schedule: unknown schedule {m.schedule!r}")
-        memberships[m.queue_id] = m
     _skills(t, cmd.skills, "skills")
     for i, c in enumerate(cmd.capacity):
         if c.channel not in CHANNELS:
             raise Invalid(f"capacity[{i}].channel must be one of {', '.join(CHANNELS)}, not {c.channel!r}")
         if c.max < 0:
             raise Invalid(f"capacity[{i}].max must be >= 0, not {c.max}")
-    capacity = tuple(cmd.capacity) or (Capacity("voice", 1),)
     old = t.agents.get(cmd.agent_id)
-    d.emit(
-        AgentDefined(
-            cmd.agent_id,
-            cmd.name,
-            tuple(memberships),
-            tuple(memberships.values()),
-            tuple(cmd.skills),
-            capacity,
-        )
-    )
+    d.emit(agent_defined(cmd))
     if old is not None:
         # Its old queues too: a contact waiting there for it (sticky) may now go to others.
         d.dirty.update(old.memberships)
