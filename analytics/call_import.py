@@ -26,7 +26,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,7 +42,7 @@ from schemas.contact import (
     WrapUpCompleted,
     WrapUpStarted,
 )
-from schemas.envelope import Envelope, Message, derive_event_id
+from schemas.envelope import Envelope, Message, derive_event_id, iso_ms
 
 __all__ = ["ImportReport", "Mapping", "MappingError", "Rejected", "load_mapping", "read_calls"]
 
@@ -109,7 +109,7 @@ class ImportReport:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z") if ms else ""
+    return iso_ms(ms) if ms else ""
 
 
 _REQUIRED_COLUMNS = ("id", "date", "arrival", "outcome")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from ccx.bootstrap import open_log
@@ -28,7 +27,7 @@ from processors.decider import Invalid, Rejected
 from processors.dispatch import effective_priority
 from schemas.cdr import ContactRecord
 from schemas.contact import ContactOffered
-from schemas.envelope import Message, derive, derive_event_id
+from schemas.envelope import Message, derive, derive_event_id, iso_ms
 from schemas.system import CommandRejected
 from streams import topics
 from streams.tail import read_all
@@ -43,8 +42,7 @@ _OUTPUTS = (
 )
 
 
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+iso = iso_ms  # the one formatter of log times
 
 
 def _fields(body: object) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from processors.acd_state import WAITING, Agent, Contact, TenantState, apply, summary_state
 from processors.schedule import is_open
@@ -41,6 +40,7 @@ from processors.strategies import Pick, rank
 from schemas.agent import AgentStateChanged
 from schemas.config import QueueDefined
 from schemas.contact import Candidate, ContactOffered
+from schemas.envelope import iso_ms
 from schemas.routing import Membership
 
 __all__ = [
@@ -55,12 +55,6 @@ __all__ = [
 
 LISTED_CANDIDATES = 10  # candidates an offer lists (the reason gives the total)
 VOICE_LIKE = ("voice", "callback")
-
-
-def _iso(ms: int) -> str:
-    """UTC timestamp of `ms` with milliseconds (pure: formats the number, reads no clock)."""
-    stamp = datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{ms % 1000:03d}Z"
 
 
 def can_take(agent: Agent, channel: str) -> bool:
@@ -178,7 +172,7 @@ def _explain(
     match q.strategy:
         case "longest_idle":
             idle = f"{(now - best.since) / 1000:.1f} s"
-            head = f"longest idle among {eligible}: {best.agent_id} idle since {_iso(best.since)} ({idle})"
+            head = f"longest idle among {eligible}: {best.agent_id} idle since {iso_ms(best.since)} ({idle})"
         case "ring_all":
             head = f"ring all {eligible}: {', '.join(w.agent.agent_id for w in winners)}"
         case strategy:

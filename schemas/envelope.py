@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-__all__ = ["B", "Envelope", "Message", "derive", "derive_event_id"]
+__all__ = ["B", "Envelope", "Message", "derive", "derive_event_id", "iso_ms"]
 
 B = TypeVar("B")
 
@@ -68,3 +69,10 @@ def derive(cause: Message[object], body: B, index: int) -> Message[B]:
         ),
         body,
     )
+
+
+def iso_ms(ms: int) -> str:
+    """`occurred_at`-style ms as UTC ISO 8601 with milliseconds ("2026-01-05T08:01:45.293Z");
+    pure: formats the number, reads no clock."""
+    stamp = datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{ms % 1000:03d}Z"

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.reports.base import to_ms
+from analytics.reports.base import NEVER, period_params
 from analytics.warehouse import Warehouse
 from processors.metrics import occupancy, ratio, utilization
 
@@ -41,9 +41,6 @@ PERFORMANCE_COLUMNS = (
 """`agent_performance` columns; `interval_start` only when `interval_s` is given."""
 NOT_READY_COLUMNS = ("tenant", "agent_id", "reason", "interval_start", "not_ready_s", "count")
 """`agent_not_ready` columns; `interval_start` only when `interval_s` is given."""
-
-_WHOLE = 2**62
-"""The step when no interval is asked for: every time falls in the interval starting at 0."""
 
 # Every agent_states row with the span [s, e) it covers inside [start, end), and whether it
 # starts a not-ready period (not the continuation of one with the same reason).
@@ -168,11 +165,9 @@ def _params(
     if interval_s is not None and interval_s <= 0:
         raise ValueError("interval_s must be > 0")
     return {
-        "tenant": tenant or "",
-        "start_ms": to_ms(start, -_WHOLE),
-        "end_ms": to_ms(end, _WHOLE),
+        **period_params(tenant, start, end),
         "open_end": int(end is None),
-        "step_ms": interval_s * 1000 if interval_s is not None else _WHOLE,
+        "step_ms": interval_s * 1000 if interval_s is not None else NEVER,
     }
 
 
