@@ -11,8 +11,14 @@ suite in an ephemeral context:
   completed, or refused as blocked) has exactly one CDR.
 - `agent_transitions` (raw events): an agent's state changes chain (each event's
   `previous` is the state its prior event set), so its state intervals never overlap.
+- `queue_legs` (the contact_legs table): a known outcome, waits and durations never
+  negative, left at or after entering, a contact's legs numbered 1..n without a gap.
+- `interval_tallies` (the materialized view): per queue and 15-minute interval the view's
+  `queue_interval_tallies` equal the legs added up again (a leg lost or counted twice
+  between the table and its view shows here).
 - `queue_intervals` (the report): conservation per queue and interval, METRICS.md:
-  offered = answered + abandoned + overflowed + timed out + callback (+ waiting).
+  offered = answered + abandoned + overflowed + timed out + callback (+ waiting), where
+  offered is every leg that entered the queue less short abandons and closed ones.
 
 Each expectation's result names the dataset, the rule, how many rows it checked, how many
 broke it and a sample of them. `ccx dq` prints the report and exits 1 when a rule fails.
@@ -30,6 +36,7 @@ import pandas as pd
 
 from analytics.reports.queue_intervals import queue_intervals
 from analytics.warehouse import Warehouse
+from processors.metrics import LEG_OUTCOMES
 
 __all__ = ["OUTCOMES", "DqResult", "check", "render"]
 
@@ -96,6 +103,36 @@ FROM
 """
 
 
+_LEGS = """
+SELECT
+    tenant, contact_id, leg, outcome, wait_ms, talk_ms, hold_ms, wrap_up_ms,
+    toUInt8(left_at >= queued_at) AS times_in_order,
+    toUInt8(max(leg) OVER w = count() OVER w AND min(leg) OVER w = 1) AS numbered
+FROM contact_legs FINAL
+WINDOW w AS (PARTITION BY tenant, contact_id)
+"""
+
+
+def _tallies_agree(warehouse: Warehouse) -> pd.DataFrame:
+    """Per tenant, queue and 15-minute interval: does the view's tally equal the legs'?"""
+    from analytics.reports.tallies import TALLY_INTERVAL_S, queue_tallies
+
+    key = f"intDiv(toUnixTimestamp(at), {TALLY_INTERVAL_S}) * {TALLY_INTERVAL_S}"
+    view = {(g.tenant, g.queue_id, g.key): g.tally for g in queue_tallies(warehouse, key=key, params={})}
+    legs = queue_tallies(warehouse, key=key, params={}, whole_intervals=False)
+    again = {(g.tenant, g.queue_id, g.key): g.tally for g in legs}
+    keys = sorted(set(view) | set(again))
+    return pd.DataFrame(
+        {
+            "tenant": [k[0] for k in keys],
+            "queue_id": [k[1] for k in keys],
+            "interval_start": [int(k[2]) for k in keys],
+            "agrees": [int(view.get(k) == again.get(k)) for k in keys],
+        },
+        columns=["tenant", "queue_id", "interval_start", "agrees"],
+    ).astype({"agrees": "int64"})
+
+
 @dataclass(frozen=True)
 class DqResult:
     dataset: str
@@ -120,6 +157,8 @@ def _datasets(warehouse: Warehouse) -> dict[str, pd.DataFrame]:
         "cdrs": warehouse.query_df(_CDRS),
         "finished_contacts": warehouse.query_df(_FINISHED),
         "agent_transitions": warehouse.query_df(_TRANSITIONS),
+        "queue_legs": warehouse.query_df(_LEGS),
+        "interval_tallies": _tallies_agree(warehouse),
         "queue_intervals": intervals,
     }
 
@@ -143,6 +182,18 @@ def _expectations(dataset: str) -> list[Any]:
         return [gxe.ExpectColumnValuesToBeBetween(column="cdrs", min_value=1, max_value=1)]
     if dataset == "agent_transitions":
         return [gxe.ExpectColumnValuesToBeInSet(column="chained", value_set=[1])]
+    if dataset == "queue_legs":
+        return [
+            gxe.ExpectColumnValuesToBeInSet(column="outcome", value_set=list(LEG_OUTCOMES)),
+            *(
+                gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)
+                for c in ("wait_ms", "talk_ms", "hold_ms", "wrap_up_ms")
+            ),
+            gxe.ExpectColumnValuesToBeInSet(column="times_in_order", value_set=[1]),
+            gxe.ExpectColumnValuesToBeInSet(column="numbered", value_set=[1]),
+        ]
+    if dataset == "interval_tallies":
+        return [gxe.ExpectColumnValuesToBeInSet(column="agrees", value_set=[1])]
     return [gxe.ExpectColumnValuesToBeInSet(column="conserved", value_set=[1])]
 
 

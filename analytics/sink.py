@@ -2,11 +2,20 @@
 
 The runner (`streams.runner`) hands it decoded batches. Each batch becomes at most one
 insert per table: every message goes to `raw_events`, CDRs also to `contacts`, queue
-definitions also to `queues`, agent state changes also to `agent_states`, and the offer
-events of an agent (offered, accepted, declined, timed out, withdrawn) also to `offers`.
-The tables are ReplacingMergeTrees keyed by log position, natural key or event id, so a
-batch replayed after a crash (written, but offsets not committed) changes nothing that a
-`FINAL` query sees.
+legs to `contact_legs`, queue definitions also to `queues`, agent state changes also to
+`agent_states`, and the offer events of an agent (offered, accepted, declined, timed out,
+withdrawn) also to `offers`. The tables are ReplacingMergeTrees keyed by log position,
+natural key or event id, so a batch replayed after a crash (written, but offsets not
+committed) changes nothing that a `FINAL` query sees.
+
+Agent state changes also close intervals (`analytics.agent_intervals`): each change ends
+the state its predecessor opened, a row of `agent_state_intervals`.
+
+`contact_legs`, `offers` and `agent_state_intervals` feed materialized views (the
+15-minute queue and agent tallies) that add each inserted row: a replayed row would count
+twice there. So those rows are written once: the sink first asks which of the batch's
+rows (by key) are stored already and inserts only the others (`skipped` counts them per
+table). The views' tallies are in ADR 12 and docs/warehouse.md.
 """
 
 from __future__ import annotations
@@ -19,17 +28,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from analytics.agent_intervals import INTERVAL_COLUMNS, Change, closed_intervals
 from analytics.warehouse import Warehouse
 from schemas.agent import AgentStateChanged
 from schemas.cdr import ContactRecord
 from schemas.config import QueueDefined
 from schemas.contact import ContactOffered, OfferAccepted, OfferDeclined, OfferTimedOut, OfferWithdrawn
 from schemas.envelope import Envelope, Message
+from schemas.legs import QueueLeg
 from streams.ports import Record
 
 __all__ = [
     "AGENT_STATE_COLUMNS",
     "CONTACT_COLUMNS",
+    "LEG_COLUMNS",
     "OFFER_COLUMNS",
     "OFFER_KINDS",
     "QUEUE_COLUMNS",
@@ -46,6 +58,8 @@ RAW_COLUMNS = (
 _CDR_FIELDS = tuple(f.name for f in dataclasses.fields(ContactRecord))
 _CDR_TIMES = frozenset({"arrived_at", "queued_at", "answered_at", "ended_at", "finished_at"})
 CONTACT_COLUMNS = ("tenant", *_CDR_FIELDS, "event_id")
+_LEG_FIELDS = tuple(f.name for f in dataclasses.fields(QueueLeg))
+LEG_COLUMNS = ("tenant", *_LEG_FIELDS, "event_id")
 QUEUE_COLUMNS = (
     "tenant", "queue_id", "name", "sl_threshold_s", "short_abandon_s", "ring_timeout_s",
     "wrap_up_s", "strategy", "rule_version", "defined_at",
@@ -95,6 +109,7 @@ class WarehouseSink:
         "cc.contact-events",
         "cc.agent-events",
         "cc.cdr",
+        "cc.contact-legs",
         "cc.command-results",
         "cc.dead-letter",
     )
@@ -104,6 +119,9 @@ class WarehouseSink:
         self.rows_written: Counter[str] = Counter()
         """Rows inserted per table since start (replays count again)."""
         self.batches_written = 0
+        self.skipped: Counter[str] = Counter()
+        """Rows of replayed batches found already stored and not written again, per table
+        (the tables that feed materialized views)."""
         self.last_occurred_at = 0
         """`occurred_at` (ms) of the newest message written, for lag: now - this."""
 
@@ -112,7 +130,9 @@ class WarehouseSink:
         contacts: list[tuple[Any, ...]] = []
         queues: list[tuple[Any, ...]] = []
         states: list[tuple[Any, ...]] = []
-        offers: list[tuple[Any, ...]] = []
+        changes: list[Change] = []
+        offers: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        legs: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for record, message in batch:
             raw.append(_raw_row(record, message))
             body = message.body
@@ -121,14 +141,32 @@ class WarehouseSink:
             elif isinstance(body, QueueDefined):
                 queues.append(_queue_row(message.envelope, body))
             elif isinstance(body, AgentStateChanged):
-                states.append(_state_row(record, message.envelope, body))
+                row = _state_row(record, message.envelope, body)
+                states.append(row)
+                tenant, agent_id, _at, state, _previous, reason, contact_id, presence = row[:8]
+                env = message.envelope
+                changes.append(
+                    Change(tenant, agent_id, env.occurred_at, state, reason, presence, contact_id,
+                           env.event_id, record.partition, record.offset)
+                )  # fmt: skip
             elif type(body) in OFFER_KINDS:
-                offers.append(_offer_row(message.envelope, body))
+                offers[(message.envelope.tenant, body.agent_id, message.envelope.event_id)] = _offer_row(
+                    message.envelope, body
+                )
+            elif isinstance(body, QueueLeg):
+                legs[(message.envelope.tenant, body.contact_id, body.leg)] = _leg_row(message.envelope, body)
+        intervals = {
+            key: (*row[:6], utc(row[6]), utc(row[7]), *row[8:])
+            for key, row in closed_intervals(self.warehouse, changes).items()
+        }
+        new_legs = self._unstored("contact_legs", legs, ("tenant", "contact_id", "leg"))
         for table, rows, columns in (
+            ("contact_legs", new_legs, LEG_COLUMNS),
             ("queues", queues, QUEUE_COLUMNS),
             ("contacts", contacts, CONTACT_COLUMNS),
             ("agent_states", states, AGENT_STATE_COLUMNS),
-            ("offers", offers, OFFER_COLUMNS),
+            ("agent_state_intervals", self._unstored("agent_state_intervals", intervals), INTERVAL_COLUMNS),
+            ("offers", self._unstored("offers", offers), OFFER_COLUMNS),
             ("raw_events", raw, RAW_COLUMNS),
         ):
             if rows:
@@ -137,6 +175,25 @@ class WarehouseSink:
         self.batches_written += 1
         if batch:
             self.last_occurred_at = max(self.last_occurred_at, *(m.envelope.occurred_at for _, m in batch))
+
+    def _unstored(
+        self,
+        table: str,
+        rows: dict[tuple[Any, ...], tuple[Any, ...]],
+        key: tuple[str, ...] = ("tenant", "agent_id", "event_id"),
+    ) -> list[tuple[Any, ...]]:
+        """`rows` (by their `key` columns' values) that `table` does not hold yet. The string
+        key columns filter the lookup (a primary-key prefix in every such table)."""
+        if not rows:
+            return []
+        texts = [i for i, name in enumerate(key) if all(isinstance(k[i], str) for k in rows)]
+        where = " AND ".join(f"{key[i]} IN {{k{i}:Array(String)}}" for i in texts)
+        params = {f"k{i}": sorted({k[i] for k in rows}) for i in texts}
+        wanted = dict(rows)
+        for found in self.warehouse.query_rows(f"SELECT {', '.join(key)} FROM {table} WHERE {where}", params):
+            if wanted.pop(tuple(found), None) is not None:
+                self.skipped[table] += 1
+        return list(wanted.values())
 
 
 def _raw_row(record: Record, message: Message[Any]) -> tuple[Any, ...]:
@@ -152,6 +209,11 @@ def _contact_row(env: Envelope, cdr: ContactRecord) -> tuple[Any, ...]:
     for name in _CDR_FIELDS:
         value = getattr(cdr, name)
         values.append((utc(value) if value else None) if name in _CDR_TIMES else value)
+    return (env.tenant, *values, env.event_id)
+
+
+def _leg_row(env: Envelope, leg: QueueLeg) -> tuple[Any, ...]:
+    values = [utc(getattr(leg, n)) if n in ("queued_at", "left_at") else getattr(leg, n) for n in _LEG_FIELDS]
     return (env.tenant, *values, env.event_id)
 
 

@@ -4,14 +4,19 @@
 
 1. Generates `--contacts` CDR rows (seeded, vectorised: arrivals over `--days` with a
    day-time peak, exponential waits, 88 % answered / 10 % abandoned / 2 % timed out,
-   log-normal talk time) and loads them into a fresh embedded warehouse (chDB) through the
-   warehouse port's column-wise `insert_df`, in chunks: rows/s ingested.
-2. Times the queue-interval report (15-minute intervals, METRICS.md definitions, SQL in
-   ClickHouse) for one day and for the whole month, and the same report computed by pandas
-   on the same rows held in memory, in the same run; the two must agree on the counts.
+   log-normal talk time) and the queue leg of each, and loads both into a fresh embedded
+   warehouse (chDB) through the warehouse port's column-wise `insert_df`, in chunks (the
+   legs' materialized view adds them into 15-minute tallies as they go in): rows/s
+   ingested.
+2. Times the queue-interval report (15-minute intervals, METRICS.md definitions) for one
+   day and for the whole month — read from the view's tallies, and over the month also
+   from the legs (a period that is not on quarter hours) — and the same report computed by
+   pandas on the same rows held in memory, in the same run; they must agree on the counts.
 3. Generates one day of agent state changes for `--agents` agents (available, reserved,
-   handling, wrap-up, not ready cycles) and times the agent report (`agent_performance`)
-   beside pandas for that day; the state times must agree.
+   handling, wrap-up, not ready cycles), writes them through the warehouse sink (which
+   closes the state intervals that the agent tallies' view adds up): changes/s, and times
+   the agent report (`agent_performance`, from the tallies) beside pandas for that day;
+   the state times must agree.
 
 Numbers depend on the machine and its load; the header prints both. Tests never assert
 times (tests/integration/test_bench_warehouse.py runs it small).
@@ -102,6 +107,33 @@ def contacts_chunk(
     )
 
 
+def legs_chunk(contacts: pd.DataFrame) -> pd.DataFrame:
+    """The one queue leg of each generated contact (it waited in one queue)."""
+    answered = contacts.outcome == "answered"
+    left = contacts.queued_at + pd.to_timedelta(contacts.wait_ms, unit="ms")
+    return pd.DataFrame(
+        {
+            "tenant": contacts.tenant,
+            "contact_id": contacts.contact_id,
+            "leg": np.uint16(1),
+            "queue_id": contacts.queue_id,
+            "channel": contacts.channel,
+            "priority": contacts.priority,
+            "queued_at": contacts.queued_at,
+            "left_at": left,
+            "outcome": contacts.outcome,
+            "wait_ms": contacts.wait_ms,
+            "agent_id": contacts.agent_id,
+            "talk_ms": contacts.talk_ms,
+            "hold_ms": contacts.hold_ms,
+            "holds": contacts.holds,
+            "wrap_up_ms": contacts.wrap_up_ms.where(answered, 0),
+            "to_queue": "",
+            "event_id": "l" + contacts.event_id,
+        }
+    )
+
+
 def pandas_queue_intervals(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """METRICS.md counts per queue and 15-minute interval, as queue_intervals computes them."""
     d = df[(df.queued_at >= start) & (df.queued_at < end)]
@@ -143,6 +175,8 @@ def agent_day(rng: np.random.Generator, agents: int, day_start_ms: int) -> pd.Da
                 previous, t = "not_ready", t + int(rng.integers(300_000, 900_000))
                 continue
             for state in cycle:
+                if t >= end:
+                    break
                 rows.append((agent, t, state, previous, ""))
                 previous, t = state, t + max(1_000, int(rng.exponential(mean_ms[state])))
         rows.append((agent, end, "logged_out", previous, ""))
@@ -161,28 +195,27 @@ def pandas_agent_states(states: pd.DataFrame, start: pd.Timestamp, end: pd.Times
     )
 
 
-def _load_states(w: Warehouse, states: pd.DataFrame) -> None:
-    n = len(states)
-    w.insert_df(
-        "agent_states",
-        pd.DataFrame(
-            {
-                "tenant": "bench",
-                "agent_id": states.agent_id,
-                "at": states["at"],
-                "state": states.state,
-                "previous": states.previous,
-                "reason": states.reason,
-                "contact_id": "",
-                "presence": np.where(
-                    states.state.isin(["not_ready", "logged_out"]), states.state, "available"
-                ),
-                "event_id": [f"s{i:09d}" for i in range(n)],
-                "partition": np.zeros(n, dtype=np.uint32),
-                "offset": np.arange(n, dtype=np.uint64),
-            }
-        ),
-    )
+def _load_states(w: Warehouse, states: pd.DataFrame, batch: int = 5_000) -> float:
+    """The state changes through the warehouse sink, as the pipeline writes them (it also
+    closes the state intervals the agent tallies' view adds up); returns the seconds taken."""
+    from analytics.sink import WarehouseSink
+    from schemas.agent import AgentStateChanged
+    from schemas.envelope import Envelope, Message
+    from streams.ports import Record
+
+    sink, base, taken = WarehouseSink(w), T0.value // 1_000_000, 0.0
+    rows = list(states[["agent_id", "at_ms", "state", "previous", "reason"]].itertuples(index=False))
+    for first in range(0, len(rows), batch):
+        records = []
+        for offset, (agent, at_ms, state, previous, reason) in enumerate(rows[first : first + batch], first):
+            presence = state if state in ("not_ready", "logged_out") else "available"
+            body = AgentStateChanged(agent, state, previous, reason, "", presence)
+            message = Message(Envelope(f"s{offset:09d}", "bench", base + int(at_ms), agent), body)
+            records.append((Record("cc.agent-events", 0, offset, b"bench", b""), message))
+        t = time.perf_counter()
+        sink.write(records)
+        taken += time.perf_counter() - t
+    return taken
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,8 +247,10 @@ def main(argv: list[str] | None = None) -> int:
                 chunk = contacts_chunk(
                     rng, start, min(args.chunk, args.contacts - start), args.days, args.queues, args.agents
                 )
+                legs = legs_chunk(chunk)
                 t = time.perf_counter()
                 w.insert_df("contacts", chunk)
+                w.insert_df("contact_legs", legs)
                 load_s += time.perf_counter() - t
                 frames.append(chunk)
                 bar.update(len(chunk))
@@ -223,22 +258,28 @@ def main(argv: list[str] | None = None) -> int:
             df = pd.concat(frames, ignore_index=True)
             del frames
             print(
-                f"ingest: {args.contacts:,} rows in {load_s:.1f} s = {args.contacts / load_s:,.0f} rows/s "
-                f"(insert_df, chunks of {args.chunk:,})"
+                f"ingest: {args.contacts:,} contacts + {args.contacts:,} legs in {load_s:.1f} s = "
+                f"{args.contacts / load_s:,.0f} contacts/s (insert_df, chunks of {args.chunk:,}; "
+                "the legs' view fills the 15-minute tallies)"
             )
+            tallies = w.query_rows("SELECT count() FROM queue_interval_tallies")[0][0]
+            print(f"tallies: {tallies:,} rows (before background merges) for {args.contacts:,} legs")
             day = T0 + pd.Timedelta(days=args.days // 2)
+            month = (T0, T0 + pd.Timedelta(days=args.days))
+            off = pd.Timedelta(milliseconds=1)  # off the quarter hours: the report reads the legs
             windows = {
-                "one day": (day, day + pd.Timedelta(days=1)),
-                "month": (T0, T0 + pd.Timedelta(days=args.days)),
+                "one day": (day, day + pd.Timedelta(days=1), day, day + pd.Timedelta(days=1)),
+                "month": (*month, *month),
+                "month, from legs": (month[0] - off, month[1] - off, month[0] - off, month[1] - off),
             }
             print(f"{'report':<34}{'rows out':>10}{'ClickHouse ms':>15}{'pandas ms':>12}{'ratio':>8}  agree")
-            for label, (lo, hi) in windows.items():
+            for label, (lo, hi, plo, phi) in windows.items():
                 ch, ch_ms = _timed(
                     lambda lo=lo, hi=hi: queue_intervals(
                         w, tenant="bench", start=lo.to_pydatetime(), end=hi.to_pydatetime(), interval_s=900
                     )
                 )
-                pdf, pd_ms = _timed(lambda lo=lo, hi=hi: pandas_queue_intervals(df, lo, hi))
+                pdf, pd_ms = _timed(lambda lo=plo, hi=phi: pandas_queue_intervals(df, lo, hi))
                 agree = (
                     len(ch) == len(pdf)
                     and int(ch.offered.sum()) == int(pdf.offered.sum())
@@ -251,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
                 if not agree:
                     return 1
             states = agent_day(rng, args.agents, (day - T0).value // 1_000_000)
-            _load_states(w, states)
+            load_s = _load_states(w, states)
+            print(
+                f"agent states: {len(states):,} changes through the sink in {load_s:.1f} s = "
+                f"{len(states) / load_s:,.0f} changes/s (batches of 5,000; intervals and tallies included)"
+            )
             from analytics.reports.agents import agent_performance
 
             ch, ch_ms = _timed(

@@ -675,12 +675,20 @@ def staffing_erlang_b(
 @click.option("--tenant", default=None, help="Only this tenant's history.")
 @click.option("--queue", "queue_id", default=None, help="Only this queue's history.")
 @click.option(
+    "--tz",
+    default="UTC",
+    show_default=True,
+    help="IANA time zone of the weekdays and interval starts, e.g. Europe/Berlin.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
 def staffing_plan(data_dir: str | None, interval: str, fmt: str, **options: Any) -> None:
     """Forecast calls and AHT per weekday x interval from the warehouse's history, then the
     agents each interval needs (Erlang C, or A with --patience-s) and, with shrinkage,
-    the agents to schedule."""
+    the agents to schedule. Weekdays and interval starts are local to --tz: on the day
+    clocks go back the repeated hour counts twice, on the day they go forward the skipped
+    hour does not occur."""
     from analytics.forecast import DAY_S
     from analytics.staffing import StaffingInputError
     from ccx.staffing import bad_option, plan_text

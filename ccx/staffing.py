@@ -130,9 +130,13 @@ def plan_text(
     patience_s: float | None,
     tenant: str | None = None,
     queue_id: str | None = None,
+    tz: str = "UTC",
 ) -> str:
-    """The staffing plan from the history in the settings' warehouse, rendered in `fmt`."""
-    from analytics.forecast import forecast
+    """The staffing plan from the history in the settings' warehouse, rendered in `fmt`.
+
+    Weekday and interval start are local to the IANA zone `tz`; the plan ends with a `tz`
+    column naming it, so every format (table, CSV, JSON) says which clock it is in."""
+    from analytics.forecast import forecast, time_zone
     from analytics.lock import WarehouseBusy
     from analytics.reports.render import render
     from analytics.staffing_plan import staffing_plan
@@ -141,6 +145,7 @@ def plan_text(
     options = {"target_sl": target_sl, "threshold_s": threshold_s, "max_occupancy": max_occupancy}
     required_agents(0.0, 1.0, patience_s=patience_s, **options)  # bad options fail before any I/O
     scheduled_agents(0, shrinkage)
+    zone = time_zone(tz).key
     if not settings.warehouse_url and not (settings.data_dir / "warehouse").exists():
         raise click.ClickException(
             f"no warehouse in {settings.data_dir}: run `ccx simulate` or `ccx up` first"
@@ -150,7 +155,7 @@ def plan_text(
     except WarehouseBusy as busy:
         raise click.ClickException(str(busy)) from None
     try:
-        history = forecast(warehouse, interval_s=interval_s, tenant=tenant, queue_id=queue_id)
+        history = forecast(warehouse, interval_s=interval_s, tenant=tenant, queue_id=queue_id, tz=zone)
     finally:
         warehouse.close()
     try:
@@ -161,4 +166,4 @@ def plan_text(
         raise
     except ValueError as e:
         raise click.ClickException(str(e)) from None
-    return render(plan, fmt)
+    return render(plan.assign(tz=zone), fmt)

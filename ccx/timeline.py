@@ -6,7 +6,7 @@ offered the contact), in log order, each followed by the events it caused in the
 they were decided (an event's id is derived from its command's id and its index, so the
 order is exact, not a guess from timestamps). Offers carry the ACD's explanation: the
 strategy, the queue's rule version, the reason and the candidates with their scores.
-Rejections and the contact's CDR are part of the story.
+Rejections, the contact's queue legs and its CDR are part of the story.
 
 `state_at` answers "what did the ACD see at 10:03?": it re-runs the ACD decider over
 `cc.commands` up to that moment (the same replay the determinism tests check) and reports
@@ -28,6 +28,7 @@ from processors.dispatch import effective_priority
 from schemas.cdr import ContactRecord
 from schemas.contact import ContactOffered
 from schemas.envelope import Message, derive, derive_event_id, iso_ms
+from schemas.legs import QueueLeg
 from schemas.system import CommandRejected
 from streams import topics
 from streams.tail import read_all
@@ -39,6 +40,7 @@ _OUTPUTS = (
     topics.AGENT_EVENTS.name,
     topics.COMMAND_RESULTS.name,
     topics.CDR.name,
+    topics.CONTACT_LEGS.name,
 )
 
 
@@ -78,8 +80,9 @@ def contact_timeline(settings: Settings, contact_id: str) -> list[dict[str, Any]
         events = []
         for m in mine:
             events.append({"at": iso(m.envelope.occurred_at), "type": m.type, **_fields(m.body)})
-            for cdr in caused.get(m.envelope.event_id, []):
-                if isinstance(cdr.body, ContactRecord):
+            built = caused.get(m.envelope.event_id, [])  # the CDR builder's queue legs, then its CDR
+            for cdr in sorted(built, key=lambda b: isinstance(b.body, ContactRecord)):
+                if isinstance(cdr.body, ContactRecord | QueueLeg):
                     events.append(
                         {"at": iso(cdr.envelope.occurred_at), "type": cdr.type, **_fields(cdr.body)}
                     )

@@ -1,10 +1,22 @@
-"""The CDR builder: one `ContactRecord` per contact, emitted when the contact is finished.
+"""The CDR builder: one `ContactRecord` per contact, emitted when the contact is finished,
+and one `QueueLeg` per stint of the contact in a queue.
 
 A contact is finished when it ended without an agent (abandoned, timed out, closed, full,
 or a callback was chosen), when it was refused as blocked, or when its agent's wrap-up
 completed. An overflowed contact's record names the last queue it was in. The record is
 built from the contact's events on `cc.contact-events`; talk time excludes hold time,
 `offers` counts `ContactOffered` (re-offers after a decline or ring-no-answer included).
+
+A leg opens with each `ContactQueued` (queued at the event's time) and closes when the
+contact leaves that queue: a `ContactOverflowed` to another queue closes it as
+"overflowed" (an overflow without a target queue — voicemail, message — leaves it open
+for the `ContactEnded` that follows); a `ContactEnded` of a waiting contact closes it with
+the end's reason; a `ContactConnected` answers it, and the answered leg is emitted when
+wrap-up completes, with the CDR's handling times. A contact that never queued (blocked,
+refused at the door) has no leg; one moved to a queue that refused it (closed, full, past
+the hop limit) ends with its "overflowed" leg, its CDR saying how it ended. Legs are
+emitted before the CDR of the same input, with derived ids 1, 2, … (the CDR keeps index 0).
+
 A contact's draft is dropped when its record is emitted, so the state holds only
 contacts in progress.
 """
@@ -23,13 +35,26 @@ from schemas.contact import (
     ContactEnded,
     ContactHeld,
     ContactOffered,
+    ContactOverflowed,
     ContactQueued,
     ContactResumed,
     WrapUpCompleted,
 )
 from schemas.envelope import Message, derive
+from schemas.legs import QueueLeg
 
-__all__ = ["CdrState", "ContactDraft", "ContactRecorder"]
+__all__ = ["CdrState", "ContactDraft", "ContactRecorder", "OpenLeg"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLeg:
+    """The contact's stint in its current queue, from its `ContactQueued` until it leaves
+    the queue (an answered leg stays open until wrap-up completes, for its handling)."""
+
+    leg: int
+    queue_id: str
+    priority: int
+    queued_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +81,9 @@ class ContactDraft:
     holds: int = 0
     on_hold: bool = False
     held_since: int = 0
+    legs: int = 0
+    """How many legs the contact has opened."""
+    open_leg: OpenLeg | None = None
 
     def released(self, now: int) -> ContactDraft:
         """The draft with a hold in progress closed at `now`."""
@@ -89,6 +117,52 @@ class ContactDraft:
             disposition=disposition,
         )
 
+    def left(self, outcome: str, now: int, wait_ms: int, to_queue: str = "") -> QueueLeg | None:
+        """The open, unanswered leg closed at `now` with `outcome` (None: no such leg)."""
+        leg = self.open_leg
+        if leg is None or self.answered:
+            return None
+        return QueueLeg(
+            contact_id=self.contact_id,
+            leg=leg.leg,
+            queue_id=leg.queue_id,
+            channel=self.channel,
+            priority=leg.priority,
+            queued_at=leg.queued_at,
+            left_at=now,
+            outcome=outcome,
+            wait_ms=wait_ms,
+            agent_id="",
+            talk_ms=0,
+            hold_ms=0,
+            holds=0,
+            wrap_up_ms=0,
+            to_queue=to_queue,
+        )
+
+    def handled(self, record: ContactRecord) -> QueueLeg | None:
+        """The open, answered leg with the handling times of the contact's `record`."""
+        leg = self.open_leg
+        if leg is None or not self.answered:
+            return None
+        return QueueLeg(
+            contact_id=self.contact_id,
+            leg=leg.leg,
+            queue_id=leg.queue_id,
+            channel=self.channel,
+            priority=leg.priority,
+            queued_at=leg.queued_at,
+            left_at=self.answered_at,
+            outcome="answered",
+            wait_ms=record.wait_ms,
+            agent_id=record.agent_id,
+            talk_ms=record.talk_ms,
+            hold_ms=record.hold_ms,
+            holds=record.holds,
+            wrap_up_ms=record.wrap_up_ms,
+            to_queue="",
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CdrState:
@@ -97,14 +171,34 @@ class CdrState:
     drafts: Mapping[tuple[str, str], ContactDraft] = field(default_factory=dict)
 
 
-def _step(d: ContactDraft, body: object, now: int) -> tuple[ContactDraft, ContactRecord | None]:
-    """The draft after `body`, and the record when `body` finishes the contact."""
+_Step = tuple[ContactDraft, tuple[QueueLeg, ...], ContactRecord | None]
+
+
+def _legs(leg: QueueLeg | None) -> tuple[QueueLeg, ...]:
+    return () if leg is None else (leg,)
+
+
+def _step(d: ContactDraft, body: object, now: int) -> _Step:
+    """The draft after `body`, the legs it closes, and the record when it finishes the contact."""
     match body:
         case ContactArrived(channel=channel, ani=ani, dnis=dnis):
-            return replace(d, channel=channel, ani=ani, dnis=dnis, arrived_at=now), None
+            return replace(d, channel=channel, ani=ani, dnis=dnis, arrived_at=now), (), None
         case ContactQueued(queue_id=queue_id, priority=priority, waiting_since=since):
+            # a leg still open (not expected: an overflow closes it) was left for this queue
+            closed = d.left("overflowed", now, now - d.queued_at, queue_id)
+            leg = OpenLeg(d.legs + 1, queue_id, priority, now)
             # an overflowed contact's record names its last queue; its wait began earlier
-            return replace(d, queue_id=queue_id, priority=priority, queued_at=since or now), None
+            d = replace(
+                d, queue_id=queue_id, priority=priority, queued_at=since or now, legs=leg.leg, open_leg=leg
+            )
+            return d, _legs(closed), None
+        case ContactOverflowed(from_queue=from_queue, to_queue=to_queue) if to_queue:
+            # moved to another queue, its wait going on; an overflow without a target queue
+            # (voicemail, message) leaves the leg open for the ContactEnded that follows
+            closed = d.left("overflowed", now, now - d.queued_at, to_queue)
+            if closed is None or closed.queue_id != from_queue:
+                return d, (), None
+            return replace(d, open_leg=None), (closed,), None
         case ContactBlocked(queue_id=queue_id, ani=ani):
             d = replace(
                 d,
@@ -115,34 +209,39 @@ def _step(d: ContactDraft, body: object, now: int) -> tuple[ContactDraft, Contac
                 outcome="blocked",
                 end_party="system",
             )
-            return d, d.record(now, "")
+            return d, (), d.record(now, "")
         case ContactOffered():
-            return replace(d, offers=d.offers + 1), None
+            return replace(d, offers=d.offers + 1), (), None
         case ContactConnected(agent_id=agent_id, wait_ms=wait_ms):
-            return replace(d, answered=True, answered_at=now, agent_id=agent_id, wait_ms=wait_ms), None
+            d = replace(d, answered=True, answered_at=now, agent_id=agent_id, wait_ms=wait_ms)
+            return d, (), None
         case ContactHeld():
             if d.on_hold:
-                return d, None
-            return replace(d, on_hold=True, held_since=now, holds=d.holds + 1), None
+                return d, (), None
+            return replace(d, on_hold=True, held_since=now, holds=d.holds + 1), (), None
         case ContactResumed():
-            return d.released(now), None
+            return d.released(now), (), None
         case ContactEnded(reason=reason, party=party, wait_ms=wait_ms):
             outcome = "answered" if d.answered else reason
             d = replace(d.released(now), ended_at=now, outcome=outcome, end_party=party, wait_ms=wait_ms)
-            return d, (None if d.answered else d.record(now, ""))
+            if d.answered:  # the answered leg waits for wrap-up
+                return d, (), None
+            return d, _legs(d.left(reason, now, wait_ms)), d.record(now, "")
         case WrapUpCompleted(disposition=disposition):
-            return d, d.record(now, disposition)
+            record = d.record(now, disposition)
+            return d, _legs(d.handled(record)), record
         case _:
-            return d, None
+            return d, (), None
 
 
 class ContactRecorder:
-    """Processor `cdr`: contact events in, one `ContactRecord` per finished contact out."""
+    """Processor `cdr`: contact events in; one `ContactRecord` per finished contact and one
+    `QueueLeg` per stint in a queue out."""
 
     name = "cdr"
-    version = 1
+    version = 2
     inputs: tuple[str, ...] = ("cc.contact-events",)
-    outputs: tuple[str, ...] = ("cc.cdr",)
+    outputs: tuple[str, ...] = ("cc.cdr", "cc.contact-legs")
 
     def initial_state(self) -> CdrState:
         return CdrState()
@@ -153,10 +252,13 @@ class ContactRecorder:
             return state, ()
         key = (message.envelope.tenant, contact_id)
         draft = state.drafts.get(key) or ContactDraft(contact_id)
-        draft, record = _step(draft, message.body, message.envelope.occurred_at)
+        draft, legs, record = _step(draft, message.body, message.envelope.occurred_at)
+        # the CDR keeps index 0 (its id predates legs); legs take 1, 2, … and come first
+        out: list[Message[Any]] = [derive(message, leg, i) for i, leg in enumerate(legs, 1)]
         drafts = dict(state.drafts)
         if record is None:
             drafts[key] = draft
-            return CdrState(drafts), ()
-        drafts.pop(key, None)
-        return CdrState(drafts), (derive(message, record, 0),)
+        else:
+            drafts.pop(key, None)
+            out.append(derive(message, record, 0))
+        return CdrState(drafts), out

@@ -1,13 +1,15 @@
 """Live statistics for the wallboard: a projection of config, contact and agent events.
 
-Per tenant and queue it keeps the contacts in the queue (queued_at, priority), the
-`metrics.QueueCounts` of every interval of the current (UTC) day, agents by state and the
-queue's thresholds from `QueueDefined`. Contacts are counted with the definitions of
-`processors.metrics` (METRICS.md) in the interval in which they **entered** the queue: a
-contact still waiting when the interval rolls over stays attributed to its entry interval,
-and its answer or abandon later updates that interval. A short abandon is taken back out
-of `offered` and counted in `short_abandoned`. Intervals of earlier days are dropped when
-the day rolls over (events for them are then ignored), contacts when they are finished.
+Per tenant and queue it keeps the contacts in the queue (queued_at, priority), a
+`metrics.Tally` for every interval of the current (UTC) day, agents by state and the
+queue's thresholds from `QueueDefined`. The tallies are the ones the warehouse keeps per
+queue leg (`analytics`): a contact counts in the interval in which it **entered** the
+queue, and its answer or abandon later updates that interval; an overflow to another
+queue ends its leg in the first queue (`overflowed`) and starts one in the next. The
+views classify tallies with the queue's current thresholds (`Tally.counts`), so a new
+short-abandon or SL threshold applies to the whole day at once. Intervals of earlier days
+are dropped when the day rolls over (events for them are then ignored), contacts when
+they are finished.
 
 `LiveStats` emits nothing; the views `queue_view`, `day_series` and `totals` turn the
 state into JSON-able dicts for the API and the CLI. The three input topics are not
@@ -17,12 +19,12 @@ queues it has not seen defined.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from processors import metrics
-from processors.metrics import QueueCounts, Thresholds
+from processors.metrics import LEG_OUTCOMES, QueueCounts, Tally, Thresholds
 from schemas.agent import AGENT_STATES, AgentLoggedIn, AgentLoggedOut, AgentStateChanged
 from schemas.config import AgentDefined, QueueDefined
 from schemas.contact import (
@@ -36,7 +38,7 @@ from schemas.contact import (
 )
 from schemas.envelope import Message
 
-__all__ = ["LiveStats", "StatsState", "TenantStats", "day_series", "queue_view", "totals"]
+__all__ = ["LiveStats", "StatsState", "TenantStats", "day_series", "interval_counts", "queue_view", "totals"]
 
 DAY_S = 86_400
 
@@ -61,6 +63,8 @@ class Tracked:
     interval: int
     queued_at: int
     priority: int
+    waiting_since: int = 0
+    """When the contact's wait began (earlier than `queued_at` after an overflow)."""
     waiting: bool = True
     connected_at: int = 0
     ended_at: int = 0
@@ -77,9 +81,9 @@ class TenantStats:
     queues: Mapping[str, QueueInfo] = field(default_factory=dict)
     agents: Mapping[str, AgentInfo] = field(default_factory=dict)
     contacts: Mapping[str, Tracked] = field(default_factory=dict)
-    intervals: Mapping[str, Mapping[int, QueueCounts]] = field(default_factory=dict)
+    intervals: Mapping[str, Mapping[int, Tally]] = field(default_factory=dict)
     day_start: int = 0
-    cumulative: Mapping[str, QueueCounts] = field(default_factory=dict)
+    cumulative: Mapping[str, Tally] = field(default_factory=dict)
     """Per queue, every contact since the start of the log (what `totals` reports)."""
 
 
@@ -95,13 +99,14 @@ def _thresholds(s: StatsState, t: TenantStats, queue_id: str) -> Thresholds:
     return info.thresholds if info else Thresholds(sl_variant=s.sl_variant, interval_s=s.interval_s)
 
 
-def _count(t: TenantStats, queue_id: str, start: int, f: Callable[[QueueCounts], QueueCounts]) -> TenantStats:
-    """Update one interval's counts (left alone if not kept: an earlier day) and the cumulative ones."""
-    t = replace(t, cumulative={**t.cumulative, queue_id: f(t.cumulative.get(queue_id, QueueCounts()))})
+def _count(t: TenantStats, queue_id: str, start: int, change: Tally) -> TenantStats:
+    """Add `change` to one interval's tally (left alone if not kept: an earlier day) and
+    to the cumulative one."""
+    t = replace(t, cumulative={**t.cumulative, queue_id: t.cumulative.get(queue_id, Tally()) + change})
     per_queue = t.intervals.get(queue_id, {})
     if start not in per_queue:
         return t
-    return replace(t, intervals={**t.intervals, queue_id: {**per_queue, start: f(per_queue[start])}})
+    return replace(t, intervals={**t.intervals, queue_id: {**per_queue, start: per_queue[start] + change}})
 
 
 def _with_contact(t: TenantStats, contact_id: str, c: Tracked | None) -> TenantStats:
@@ -121,72 +126,54 @@ def _roll_day(t: TenantStats, now: int) -> TenantStats:
 
 def _queued(s: StatsState, t: TenantStats, e: ContactQueued, now: int) -> TenantStats:
     start = metrics.interval_start(now, s.interval_s)
-    t = _with_contact(t, e.contact_id, Tracked(e.queue_id, start, now, e.priority))
+    c = t.contacts.get(e.contact_id)
+    if c is not None and c.waiting:  # still in another queue: that leg is over
+        t = _left(t, e.contact_id, c, "overflowed", now - c.waiting_since)
+    tracked = Tracked(e.queue_id, start, now, e.priority, e.waiting_since or now)
+    t = _with_contact(t, e.contact_id, tracked)
     per_queue = t.intervals.get(e.queue_id, {})
     if start >= t.day_start and start not in per_queue:
-        t = replace(t, intervals={**t.intervals, e.queue_id: {**per_queue, start: QueueCounts()}})
-    return _count(t, e.queue_id, start, lambda c: replace(c, offered=c.offered + 1, waiting=c.waiting + 1))
+        t = replace(t, intervals={**t.intervals, e.queue_id: {**per_queue, start: Tally()}})
+    return _count(t, e.queue_id, start, Tally.entering())
 
 
-def _connected(s: StatsState, t: TenantStats, e: ContactConnected, now: int) -> TenantStats:
+def _left(t: TenantStats, contact_id: str, c: Tracked, outcome: str, wait_ms: int) -> TenantStats:
+    """The waiting contact `c` left its queue with `outcome`: its leg there is resolved."""
+    if outcome == "answered":
+        t = _with_contact(t, contact_id, replace(c, waiting=False))
+    else:
+        t = _with_contact(t, contact_id, None)
+    return _count(t, c.queue_id, c.interval, Tally.leaving(outcome, wait_ms))
+
+
+def _connected(t: TenantStats, e: ContactConnected, now: int) -> TenantStats:
     c = t.contacts.get(e.contact_id)
     if c is None or not c.waiting:
         return t
-    th = _thresholds(s, t, c.queue_id)
-    t = _with_contact(t, e.contact_id, replace(c, waiting=False, connected_at=now))
-    return _count(
-        t,
-        c.queue_id,
-        c.interval,
-        lambda q: replace(
-            q,
-            waiting=q.waiting - 1,
-            answered=q.answered + 1,
-            answered_in_sl=q.answered_in_sl + metrics.within_threshold(e.wait_ms, th),
-            answer_wait_ms=q.answer_wait_ms + e.wait_ms,
-            longest_wait_ms=max(q.longest_wait_ms, e.wait_ms),
-        ),
-    )
+    t = _left(t, e.contact_id, c, "answered", e.wait_ms)
+    return _with_contact(t, e.contact_id, replace(c, waiting=False, connected_at=now))
 
 
-def _abandoned(q: QueueCounts, wait_ms: int, th: Thresholds, reason: str) -> QueueCounts:
-    q = replace(q, waiting=q.waiting - 1, longest_wait_ms=max(q.longest_wait_ms, wait_ms))
-    if reason == "abandoned" and metrics.is_short_abandon(wait_ms, th):
-        return replace(q, offered=q.offered - 1, short_abandoned=q.short_abandoned + 1)
-    if reason == "timed_out":
-        return replace(q, timed_out=q.timed_out + 1)
-    if reason == "callback":
-        return replace(q, callback=q.callback + 1)
-    return replace(
-        q,
-        abandoned=q.abandoned + 1,
-        abandoned_in_sl=q.abandoned_in_sl + metrics.within_threshold(wait_ms, th),
-        abandon_wait_ms=q.abandon_wait_ms + wait_ms,
-    )
-
-
-def _ended(s: StatsState, t: TenantStats, e: ContactEnded, now: int) -> TenantStats:
+def _ended(t: TenantStats, e: ContactEnded, now: int) -> TenantStats:
     c = t.contacts.get(e.contact_id)
     if c is None:
         return t
     if not c.waiting:
         hold = c.hold_ms + (now - c.held_since if c.on_hold else 0)
         return _with_contact(t, e.contact_id, replace(c, ended_at=now, hold_ms=hold, on_hold=False))
-    th = _thresholds(s, t, c.queue_id)
-    t = _with_contact(t, e.contact_id, None)
-    return _count(t, c.queue_id, c.interval, lambda q: _abandoned(q, e.wait_ms, th, e.reason))
+    outcome = e.reason if e.reason in LEG_OUTCOMES else "abandoned"
+    return _left(t, e.contact_id, c, outcome, e.wait_ms)
 
 
-def _overflowed(t: TenantStats, e: ContactOverflowed) -> TenantStats:
-    """A rule took a waiting contact out of its queue: counted there as overflowed (the
-    ContactQueued that follows, if any, offers it to the next queue)."""
+def _overflowed(t: TenantStats, e: ContactOverflowed, now: int) -> TenantStats:
+    """A rule took a waiting contact out of its queue. Moved to another queue (`to_queue`),
+    its leg there ends `overflowed` (the ContactQueued that follows starts the next leg);
+    otherwise (voicemail, a closing message, a callback offer) the ContactEnded that
+    follows, if any, ends it."""
     c = t.contacts.get(e.contact_id)
-    if c is None or not c.waiting or c.queue_id != e.from_queue:
+    if c is None or not c.waiting or c.queue_id != e.from_queue or not e.to_queue:
         return t
-    t = _with_contact(t, e.contact_id, None)
-    return _count(
-        t, c.queue_id, c.interval, lambda q: replace(q, waiting=q.waiting - 1, overflowed=q.overflowed + 1)
-    )
+    return _left(t, e.contact_id, c, "overflowed", now - c.waiting_since)
 
 
 def _handled(t: TenantStats, contact_id: str, now: int) -> TenantStats:
@@ -196,19 +183,7 @@ def _handled(t: TenantStats, contact_id: str, now: int) -> TenantStats:
     ended = c.ended_at or now
     talk = max(0, ended - c.connected_at - c.hold_ms)
     t = _with_contact(t, contact_id, None)
-    return _count(
-        t,
-        c.queue_id,
-        c.interval,
-        lambda q: replace(
-            q,
-            handled=q.handled + 1,
-            talk_ms=q.talk_ms + talk,
-            hold_ms=q.hold_ms + c.hold_ms,
-            held=q.held + (c.holds > 0),
-            wrap_ms=q.wrap_ms + max(0, now - ended),
-        ),
-    )
+    return _count(t, c.queue_id, c.interval, Tally.handling(talk, c.hold_ms, c.holds, max(0, now - ended)))
 
 
 def _agent(t: TenantStats, agent_id: str, **changes: Any) -> TenantStats:
@@ -230,7 +205,7 @@ def _fold(s: StatsState, t: TenantStats, body: object, now: int) -> TenantStats:
         case ContactQueued():
             return _queued(s, t, body, now)
         case ContactConnected():
-            return _connected(s, t, body, now)
+            return _connected(t, body, now)
         case ContactHeld(contact_id=cid):
             c = t.contacts.get(cid)
             if c is None or c.on_hold:
@@ -242,9 +217,9 @@ def _fold(s: StatsState, t: TenantStats, body: object, now: int) -> TenantStats:
                 return t
             return _with_contact(t, cid, replace(c, on_hold=False, hold_ms=c.hold_ms + now - c.held_since))
         case ContactEnded():
-            return _ended(s, t, body, now)
+            return _ended(t, body, now)
         case ContactOverflowed():
-            return _overflowed(t, body)
+            return _overflowed(t, body, now)
         case WrapUpCompleted(contact_id=cid):
             return _handled(t, cid, now)
         case _:
@@ -289,8 +264,8 @@ def queue_view(state: StatsState, tenant: str, now_ms: int) -> list[dict[str, An
             if qid in a.queues:
                 agents[a.state] = agents.get(a.state, 0) + 1
         info = t.queues.get(qid)
-        counts = t.intervals.get(qid, {}).get(start, QueueCounts())
         th = _thresholds(state, t, qid)
+        counts = t.intervals.get(qid, {}).get(start, Tally()).counts(th)
         oldest = min((c.queued_at for c in waiting), default=now_ms)
         summary = metrics.summarize(counts, th)
         live = {
@@ -320,7 +295,10 @@ def day_series(state: StatsState, tenant: str, queue_id: str) -> list[dict[str, 
     t = state.tenants.get(tenant) or TenantStats()
     th = _thresholds(state, t, queue_id)
     per_queue = t.intervals.get(queue_id, {})
-    return [{"interval_start": s, **metrics.summarize(per_queue[s], th)} for s in sorted(per_queue)]
+    series = []
+    for start in sorted(per_queue):
+        series.append({"interval_start": start, **metrics.summarize(per_queue[start].counts(th), th)})
+    return series
 
 
 def totals(state: StatsState, tenant: str) -> dict[str, Any]:
@@ -331,10 +309,11 @@ def totals(state: StatsState, tenant: str) -> dict[str, Any]:
     overall = QueueCounts()
     queues: list[dict[str, Any]] = []
     for qid in sorted(t.cumulative):
-        sums = t.cumulative[qid]
+        th = _thresholds(state, t, qid)
+        sums = t.cumulative[qid].counts(th)
         overall = overall + sums
         info = t.queues.get(qid)
-        summary = metrics.summarize(sums, _thresholds(state, t, qid))
+        summary = metrics.summarize(sums, th)
         queues.append({"queue_id": qid, "name": info.name if info else qid, **summary})
     th = Thresholds(sl_variant=state.sl_variant, interval_s=state.interval_s)
     return {
@@ -342,3 +321,9 @@ def totals(state: StatsState, tenant: str) -> dict[str, Any]:
         "contacts": overall.offered + overall.short_abandoned,
         "queues": queues,
     }
+
+
+def interval_counts(state: StatsState, tenant: str, queue_id: str, start: int) -> QueueCounts:
+    """One interval's counts under the queue's current thresholds (empty if not kept)."""
+    t = state.tenants.get(tenant) or TenantStats()
+    return t.intervals.get(queue_id, {}).get(start, Tally()).counts(_thresholds(state, t, queue_id))

@@ -1,18 +1,28 @@
 """The metric definitions of METRICS.md, implemented once.
 
-The live wallboard (`processors.live_stats`), the warehouse reports (`analytics.reports`)
-and the API all count contacts into `QueueCounts` with the classification functions here
-and turn counts into rates with the functions here, so the wallboard at 10:15 agrees with
-the report for 10:00-10:15. A rate whose denominator is zero is `None` ("no data").
+The live wallboard (`processors.live_stats`) and the warehouse (`analytics`) keep the same
+threshold-free `Tally` per queue and interval: one per queue leg (a contact's stint in a
+queue), added up. `Tally.counts(thresholds)` classifies a tally into `QueueCounts` (short
+abandons, within service level) and the rate functions here turn counts into rates, so
+the wallboard at 10:15 agrees with the report for 10:00-10:15, and a new threshold
+recomputes all of history from the same tallies. A rate whose denominator is zero is
+`None` ("no data").
+
+A tally keeps waits as histograms by whole seconds, rounded up (`wait_bucket`): thresholds
+are whole seconds, and `wait_ms <= T * 1000` exactly when `ceil(wait_ms / 1000) <= T`, so
+classifying from the histogram is exact for every threshold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 
 __all__ = [
+    "LEG_OUTCOMES",
     "SL_VARIANTS",
     "QueueCounts",
+    "Tally",
     "Thresholds",
     "abandon_rate",
     "acw",
@@ -29,6 +39,7 @@ __all__ = [
     "service_level",
     "summarize",
     "utilization",
+    "wait_bucket",
     "within_threshold",
 ]
 
@@ -112,6 +123,135 @@ class QueueCounts:
         return self.offered == resolved + self.waiting
 
 
+LEG_OUTCOMES = ("answered", "abandoned", "overflowed", "timed_out", "callback", "closed", "full")
+"""How a contact leaves a queue (`schemas.legs.QueueLeg.outcome`)."""
+
+
+def wait_bucket(wait_ms: int) -> int:
+    """The whole seconds of a wait, rounded up: `wait_ms <= T * 1000` iff this <= T."""
+    return max(0, -(-wait_ms // 1000))
+
+
+def _up_to(histogram: Mapping[int, int], limit: int) -> int:
+    return sum(n for bucket, n in histogram.items() if bucket <= limit)
+
+
+def _merged(a: Mapping[int, int], b: Mapping[int, int]) -> dict[int, int]:
+    if not b:
+        return dict(a)
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What happened in one queue and interval, before any threshold is applied.
+
+    A sum of legs (`of_leg`), plus `waiting` on the live wallboard (contacts still in the
+    queue; 0 in the warehouse, which sees legs once they are over). `entered` counts every
+    leg; closed/full legs (a rule ended the contact on arrival) are in no count but
+    `longest_wait_ms`. The histograms map `wait_bucket` -> contacts (and, for abandons,
+    -> total wait ms). Time sums are ms; the handling sums cover answered legs whose
+    wrap-up finished (`handled`).
+    """
+
+    entered: int = 0
+    waiting: int = 0
+    answered: int = 0
+    answer_wait_ms: int = 0
+    answer_waits: Mapping[int, int] = field(default_factory=dict)
+    abandon_waits: Mapping[int, int] = field(default_factory=dict)
+    abandon_wait_ms: Mapping[int, int] = field(default_factory=dict)
+    overflowed: int = 0
+    timed_out: int = 0
+    callback: int = 0
+    closed: int = 0
+    longest_wait_ms: int = 0
+    handled: int = 0
+    talk_ms: int = 0
+    hold_ms: int = 0
+    held: int = 0
+    wrap_ms: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        values: dict[str, object] = {}
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name == "longest_wait_ms":
+                values[f.name] = max(a, b)
+            elif isinstance(a, Mapping):
+                values[f.name] = _merged(a, b)
+            else:
+                values[f.name] = a + b
+        return Tally(**values)  # type: ignore[arg-type]
+
+    @staticmethod
+    def entering() -> Tally:
+        """A contact entered the queue and waits (live)."""
+        return Tally(entered=1, waiting=1)
+
+    @staticmethod
+    def leaving(outcome: str, wait_ms: int) -> Tally:
+        """A waiting contact left the queue with `outcome` after `wait_ms` (live): the
+        change from waiting to resolved. `entering() + leaving(o, w)` is a leg's tally."""
+        if outcome not in LEG_OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(LEG_OUTCOMES)}, not {outcome!r}")
+        bucket = wait_bucket(wait_ms)
+        base = Tally(waiting=-1, longest_wait_ms=max(0, wait_ms))
+        if outcome == "answered":
+            return base + Tally(answered=1, answer_wait_ms=wait_ms, answer_waits={bucket: 1})
+        if outcome == "abandoned":
+            return base + Tally(abandon_waits={bucket: 1}, abandon_wait_ms={bucket: wait_ms})
+        if outcome in ("closed", "full"):
+            return base + Tally(closed=1)
+        return base + Tally(**{outcome: 1})  # type: ignore[arg-type]
+
+    @staticmethod
+    def handling(talk_ms: int, hold_ms: int, holds: int, wrap_ms: int) -> Tally:
+        """An answered contact's handling finished (wrap-up completed)."""
+        return Tally(handled=1, talk_ms=talk_ms, hold_ms=hold_ms, held=int(holds > 0), wrap_ms=wrap_ms)
+
+    @staticmethod
+    def of_leg(
+        outcome: str, wait_ms: int, talk_ms: int = 0, hold_ms: int = 0, holds: int = 0, wrap_ms: int = 0
+    ) -> Tally:
+        """One finished leg (an answered leg's handling included), as the warehouse sees it."""
+        t = Tally.entering() + Tally.leaving(outcome, wait_ms)
+        return t + Tally.handling(talk_ms, hold_ms, holds, wrap_ms) if outcome == "answered" else t
+
+    def counts(self, t: Thresholds) -> QueueCounts:
+        """The METRICS.md counts under `t`'s short-abandon and SL thresholds."""
+        short = _up_to(self.abandon_waits, t.short_abandon_s)
+        abandons = sum(self.abandon_waits.values())
+        in_sl = sum(n for b, n in self.abandon_waits.items() if t.short_abandon_s < b <= t.sl_threshold_s)
+        short_ms = sum(ms for b, ms in self.abandon_wait_ms.items() if b <= t.short_abandon_s)
+        return QueueCounts(
+            offered=self.entered - short - self.closed,
+            answered=self.answered,
+            abandoned=abandons - short,
+            short_abandoned=short,
+            overflowed=self.overflowed,
+            timed_out=self.timed_out,
+            callback=self.callback,
+            waiting=self.waiting,
+            answered_in_sl=_up_to(self.answer_waits, t.sl_threshold_s),
+            abandoned_in_sl=in_sl,
+            answer_wait_ms=self.answer_wait_ms,
+            abandon_wait_ms=sum(self.abandon_wait_ms.values()) - short_ms,
+            longest_wait_ms=self.longest_wait_ms,
+            handled=self.handled,
+            talk_ms=self.talk_ms,
+            hold_ms=self.hold_ms,
+            held=self.held,
+            wrap_ms=self.wrap_ms,
+        )
+
+
+_COUNT_NAMES = tuple(f.name for f in fields(QueueCounts))
+
+
 def ratio(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else numerator / denominator
 
@@ -178,7 +318,7 @@ def utilization(
 
 def summarize(c: QueueCounts, t: Thresholds) -> dict[str, float | int | None]:
     """Every count and rate of one queue interval, as reports and the wallboard show them."""
-    out: dict[str, float | int | None] = {f.name: getattr(c, f.name) for f in fields(c)}
+    out: dict[str, float | int | None] = {name: getattr(c, name) for name in _COUNT_NAMES}
     out.update(
         service_level=service_level(c, t.sl_variant),
         asa_s=asa(c),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent, cdr, commands, config, contact, system
+from schemas import agent, cdr, commands, config, contact, legs, system
 
 __all__ = ["BY_NAME", "CATALOG", "VERSIONS", "SchemaSpec", "spec_for"]
 
@@ -59,6 +59,8 @@ CATALOG: tuple[SchemaSpec, ...] = tuple(
     + _specs(config, "ccx.config")
     + _specs(cdr, "ccx.cdr")
     + _specs(system, "ccx.system")
+    # new namespaces go last: a fresh schema store numbers ids in this order (streams.serde)
+    + _specs(legs, "ccx.leg")
 )
 
 BY_NAME: dict[str, SchemaSpec] = {s.name: s for s in CATALOG}

@@ -21,6 +21,7 @@ __all__ = [
     "AGENT_EVENTS",
     "CONFIG_EVENTS",
     "CDR",
+    "CONTACT_LEGS",
     "COMMAND_RESULTS",
     "DEAD_LETTER",
 ]
@@ -93,6 +94,22 @@ CDR = Topic(
     doc="One contact detail record per finished contact, for billing and ERP.",
     ordering="Per contact (exactly one record each); across contacts, none.",
 )
+CONTACT_LEGS = Topic(
+    "cc.contact-legs",
+    "contact_id",
+    _names("ccx.leg"),
+    public=True,
+    doc=(
+        "One queue leg per stint of a contact in a queue (an overflowed contact has one per "
+        "queue it waited in), for per-queue reporting."
+    ),
+    ordering=(
+        "Per contact, in leg order (`leg` 1, 2, …). A contact's legs are committed no later than "
+        "its record on `cc.cdr` (co-partitioned: same key, same partition count), a leg closed by "
+        "the event that finished the contact in the same transaction; the two topics are not "
+        "ordered against each other. Across contacts, none."
+    ),
+)
 COMMAND_RESULTS = Topic(
     "cc.command-results",
     "tenant",
@@ -116,6 +133,7 @@ ALL: tuple[Topic, ...] = (
     AGENT_EVENTS,
     CONFIG_EVENTS,
     CDR,
+    CONTACT_LEGS,
     COMMAND_RESULTS,
     DEAD_LETTER,
 )

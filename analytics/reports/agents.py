@@ -1,19 +1,26 @@
 """The agent reports of METRICS.md: state time, occupancy, utilization, offers, handling,
 and not-ready time by reason, per tenant and agent (and interval).
 
-State time comes from `agent_states FINAL`, one row per `AgentStateChanged`: in SQL, a
-window over each agent's rows (ordered by time, then log position) gives every state its
-end, the agent's next row; the agent's last state lasts until `end`, or without `end`
-until the tenant's latest agent event. Each state is clipped to [start, end) and, with
-`interval_s`, split across interval boundaries (`ARRAY JOIN range(...)`). Time before an
-agent's first event is unknown and counts nowhere; `logged_out` time counts nowhere.
+Every state lasts from its `AgentStateChanged` until the agent's next one in the log (the
+ACD's decision order; a change stamped earlier than its predecessor ends that state after
+0 ms); the agent's last state lasts until `end`, or without `end` until
+the tenant's latest agent event. Each state is clipped to [start, end) and, with
+`interval_s`, split across interval boundaries. Time before an agent's first event is
+unknown and counts nowhere; `logged_out` time counts nowhere. Two sources, one result:
+
+- the 15-minute `agent_interval_tallies` (materialized views over the closed state
+  intervals, the offers and the answered queue legs; ADR 12) when intervals are whole
+  quarter hours (or the whole window) and `start` / `end` fall on quarter hours, plus each
+  agent's last, still open state;
+- otherwise `agent_states FINAL` itself: in SQL, a window over each agent's rows gives
+  every state its end, and `ARRAY JOIN range(...)` splits it at interval boundaries.
 
 Offers come from the `offers` table rather than from `raw_events`: the sink writes it
 typed (agent, kind, time) and ordered by (tenant, agent, time), so a report reads a few
 narrow columns of one agent's range instead of parsing the JSON payload of every message
-of `cc.contact-events`. Handled contacts and their handle time come from `contacts FINAL`
-(CDRs: a contact counts once its wrap-up finished), attributed to the interval in which
-the agent answered (`answered_at`).
+of `cc.contact-events`. Handled contacts and their handle time come from the answered
+queue legs (`contact_legs`: a leg is stored once its wrap-up finished), attributed to the
+interval in which the agent answered (`left_at`, when the contact left the queue).
 
 The rates use `processors.metrics` (`occupancy`, `utilization`, `ratio`), the one
 implementation the wallboard also uses; "no data" (a zero denominator) is NaN.
@@ -21,12 +28,15 @@ implementation the wallboard also uses; "no data" (a zero denominator) is NaN.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from analytics.reports.base import NEVER, period_params
+from analytics.reports.tallies import TALLY_INTERVAL_S
 from analytics.warehouse import Warehouse
 from processors.metrics import occupancy, ratio, utilization
 
@@ -67,7 +77,7 @@ FROM
             AND toUnixTimestamp64Milli(at) < {end_ms:Int64}
     )
     WINDOW w AS (
-        PARTITION BY tenant, agent_id ORDER BY at_ms, `partition`, `offset`
+        PARTITION BY tenant, agent_id ORDER BY `partition`, `offset`
         ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING
     )
 )
@@ -122,14 +132,13 @@ FROM
     + """
     UNION ALL
     SELECT tenant, agent_id,
-        intDiv(toUnixTimestamp64Milli(assumeNotNull(answered_at)), {step_ms:Int64})
-            * {step_ms:Int64} AS interval_ms,
+        intDiv(toUnixTimestamp64Milli(left_at), {step_ms:Int64}) * {step_ms:Int64} AS interval_ms,
         '' AS state, toInt64(0) AS ms, 'handled' AS kind,
         toInt64(talk_ms + hold_ms + wrap_up_ms) AS handle_ms
-    FROM contacts FINAL
-    WHERE outcome = 'answered' AND agent_id != '' AND answered_at IS NOT NULL
+    FROM contact_legs FINAL
+    WHERE outcome = 'answered' AND agent_id != ''
         AND """
-    + _IN_WINDOW.replace("TIME", "answered_at")
+    + _IN_WINDOW.replace("TIME", "left_at")
     + """
 )
 GROUP BY tenant, agent_id, interval_ms
@@ -157,6 +166,143 @@ GROUP BY tenant, agent_id, reason, interval_ms
 ORDER BY tenant, agent_id, reason, interval_ms
 """
 )
+
+
+_STATES = ("available", "reserved", "handling", "wrap_up", "not_ready")
+_SUMS = (*(f"{state}_ms" for state in _STATES), *COUNT_COLUMNS, "handled", "handle_ms")
+
+_TALLIES = (
+    """
+SELECT tenant, agent_id,
+    if({step_ms:Int64} >= {never:Int64}, 0,
+       intDiv(toUnixTimestamp(interval_start) * 1000, {step_ms:Int64}) * {step_ms:Int64}) AS interval_ms,
+    """
+    + ", ".join(f"sum({c})" for c in _SUMS)
+    + """,
+    sumMap(not_ready_reason_ms), sumMap(not_ready_starts)
+FROM agent_interval_tallies
+WHERE """
+    + _IN_WINDOW.replace("toUnixTimestamp64Milli(TIME)", "toUnixTimestamp(interval_start) * 1000")
+    + """
+GROUP BY tenant, agent_id, interval_ms
+"""
+)
+
+# Each agent's last change (the state that is still open) and the tenant's latest change.
+_LAST = """
+SELECT tenant, agent_id, last.1 AS at_ms, last.2 AS state, last.3 AS reason,
+    max(latest) OVER (PARTITION BY tenant) AS tenant_last_ms
+FROM
+(
+    SELECT tenant, agent_id,
+        argMax(
+            tuple(toUnixTimestamp64Milli(at), toString(state), reason), tuple(`partition`, `offset`)
+        ) AS last,
+        max(toUnixTimestamp64Milli(at)) AS latest
+    FROM agent_states FINAL
+    WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+    GROUP BY tenant, agent_id
+)
+"""
+
+# The change before an agent's last one (for agents whose last state is not ready).
+_BEFORE_LAST = """
+SELECT tenant, agent_id, toString(state), reason
+FROM agent_states FINAL
+WHERE tenant = {tenant:String} AND agent_id IN {agents:Array(String)}
+ORDER BY tenant, agent_id, `partition` DESC, `offset` DESC
+LIMIT 1 OFFSET 1 BY tenant, agent_id
+"""
+
+
+@dataclass
+class _Sums:
+    """One (tenant, agent, interval): ms per state, offer and handling counts, and
+    not-ready ms and periods started per reason."""
+
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_SUMS, 0))
+    reasons: dict[str, list[int]] = field(default_factory=dict)
+
+    def reason(self, name: str) -> list[int]:
+        return self.reasons.setdefault(name, [0, 0])
+
+
+def _aligned(ms: int) -> bool:
+    return abs(ms) >= NEVER or ms % (TALLY_INTERVAL_S * 1000) == 0
+
+
+def _use_tallies(params: dict[str, Any], interval_s: int | None) -> bool:
+    whole = interval_s is None or interval_s % TALLY_INTERVAL_S == 0
+    return whole and _aligned(params["start_ms"]) and _aligned(params["end_ms"])
+
+
+def _pieces(s: int, e: int, step: int) -> list[tuple[int, int]]:
+    """[s, e) cut at multiples of `step`: (interval start, ms) pairs; one piece keyed 0
+    when `step` is NEVER (no intervals)."""
+    if e <= s:
+        return []
+    if step >= NEVER:
+        return [(0, e - s)]
+    return [(b, min(e, b + step) - max(s, b)) for b in range(s - s % step, e, step)]
+
+
+def _from_tallies(warehouse: Warehouse, params: dict[str, Any]) -> dict[tuple[str, str, int], _Sums]:
+    """The 15-minute tallies in the window, plus each agent's still open last state."""
+    step = params["step_ms"]
+    sums: dict[tuple[str, str, int], _Sums] = defaultdict(_Sums)
+    for row in warehouse.query_rows(_TALLIES, {**params, "never": NEVER}):
+        acc = sums[(str(row[0]), str(row[1]), int(row[2]))]
+        for name, value in zip(_SUMS, row[3 : 3 + len(_SUMS)], strict=True):
+            acc.values[name] += int(value)
+        ms_by_reason, starts = row[-2], row[-1]
+        for reason in set(ms_by_reason) | set(starts):
+            pair = acc.reason(str(reason))
+            pair[0] += int(ms_by_reason.get(reason, 0))
+            pair[1] += int(starts.get(reason, 0))
+    start, end = params["start_ms"], params["end_ms"]
+    last = [r for r in warehouse.query_rows(_LAST, {"tenant": params["tenant"]}) if int(r[2]) < end]
+    waiting = defaultdict(list)  # tenant -> not-ready agents: does their last row start a period?
+    for tenant, agent, at_ms, state, reason, tenant_last in last:
+        upper = tenant_last if params["open_end"] else end
+        s, e = max(int(at_ms), start), min(int(upper), end)
+        if state != "logged_out":
+            for key, ms in _pieces(s, e, step):
+                acc = sums[(str(tenant), str(agent), key)]
+                acc.values[f"{state}_ms"] += ms
+                if state == "not_ready":
+                    acc.reason(str(reason))[0] += ms
+        if state == "not_ready" and start <= int(at_ms):
+            waiting[str(tenant)].append((str(agent), int(at_ms), str(reason)))
+    for tenant, agents in waiting.items():
+        params_before = {"tenant": tenant, "agents": sorted(a for a, _, _ in agents)}
+        found = warehouse.query_rows(_BEFORE_LAST, params_before)
+        before = {str(a): (str(st), str(r)) for _, a, st, r in found}
+        for agent, at_ms, reason in agents:
+            if before.get(agent) != ("not_ready", reason):  # a new period, not the same reason again
+                key = at_ms - at_ms % step if step < NEVER else 0
+                sums[(tenant, agent, key)].reason(reason)[1] += 1
+    return sums
+
+
+def _from_states(warehouse: Warehouse, params: dict[str, Any]) -> dict[tuple[str, str, int], _Sums]:
+    """The same sums computed from `agent_states`, offers and legs in SQL (any window)."""
+    sums: dict[tuple[str, str, int], _Sums] = defaultdict(_Sums)
+    for r in warehouse.query_df(_PERFORMANCE, params).to_dict("records"):
+        acc = sums[(str(r["tenant"]), str(r["agent_id"]), int(r["interval_ms"]))]
+        for name in _SUMS:
+            acc.values[name] = int(r[name])
+    for r in warehouse.query_df(_NOT_READY, params).to_dict("records"):
+        acc = sums[(str(r["tenant"]), str(r["agent_id"]), int(r["interval_ms"]))]
+        acc.reasons[str(r["reason"])] = [int(r["not_ready_ms"]), int(r["periods"])]
+    return sums
+
+
+def _sums(
+    warehouse: Warehouse, tenant: str | None, start: Any, end: Any, interval_s: int | None
+) -> dict[tuple[str, str, int], _Sums]:
+    params = _params(tenant, start, end, interval_s)
+    source = _from_tallies if _use_tallies(params, interval_s) else _from_states
+    return source(warehouse, params)
 
 
 def _params(
@@ -205,26 +351,31 @@ def agent_performance(
     wrap_up + available + reserved) / logged-in time. `offers`, `accepted`, `declined`,
     `rona` (timed out) and `withdrawn` count offer events in the window;
     `agent_answer_rate` = accepted / offers. `handled` counts the agent's answered contacts
-    (CDRs) by `answered_at`; `aht_s` = (talk + hold + wrap-up) / handled. A row exists when
-    the agent was logged in, had an offer event or answered a contact in it.
+    (answered queue legs) by the time they were answered; `aht_s` = (talk + hold + wrap-up)
+    / handled. A row exists when the agent was logged in, had an offer event or answered a
+    contact in it.
     """
-    params = _params(tenant, start, end, interval_s)
     rows = []
-    for r in warehouse.query_df(_PERFORMANCE, params).to_dict("records"):
-        ms = {k: int(r[f"{k}_ms"]) for k in ("available", "reserved", "handling", "wrap_up", "logged_in")}
-        work = (ms["handling"], ms["wrap_up"], ms["available"], ms["reserved"])
-        counts = {c: int(r[c]) for c in (*COUNT_COLUMNS, "handled")}
+    sums = _sums(warehouse, tenant, start, end, interval_s)
+    for (tenant_id, agent_id, interval_ms), acc in sorted(sums.items()):
+        v = acc.values
+        logged_in = sum(v[f"{state}_ms"] for state in _STATES)
+        counts = {c: v[c] for c in (*COUNT_COLUMNS, "handled")}
+        if not logged_in and not any(counts.values()):
+            continue  # only not-ready periods of 0 s, or logged-out time
+        work = (v["handling_ms"], v["wrap_up_ms"], v["available_ms"], v["reserved_ms"])
         rows.append(
             {
-                "tenant": str(r["tenant"]),
-                "agent_id": str(r["agent_id"]),
-                "interval_start": _iso(int(r["interval_ms"])),
-                **{c: int(r[c.removesuffix("_s") + "_ms"]) / 1000 for c in STATE_COLUMNS},
+                "tenant": tenant_id,
+                "agent_id": agent_id,
+                "interval_start": _iso(interval_ms),
+                **{f"{state}_s": v[f"{state}_ms"] / 1000 for state in _STATES},
+                "logged_in_s": logged_in / 1000,
                 "occupancy": _nan(occupancy(*work)),
-                "utilization": _nan(utilization(*work, ms["logged_in"])),
+                "utilization": _nan(utilization(*work, logged_in)),
                 **counts,
                 "agent_answer_rate": _nan(ratio(counts["accepted"], counts["offers"])),
-                "aht_s": _nan(ratio(int(r["handle_ms"]) / 1000, counts["handled"])),
+                "aht_s": _nan(ratio(v["handle_ms"] / 1000, counts["handled"])),
             }
         )
     columns = tuple(c for c in PERFORMANCE_COLUMNS if interval_s is not None or c != "interval_start")
@@ -245,17 +396,21 @@ def agent_not_ready(
     consecutive `not_ready` rows with the same reason (a new reason, or any other state in
     between, starts a new one); a period that started before `start` is not counted.
     """
-    params = _params(tenant, start, end, interval_s)
-    rows = [
-        {
-            "tenant": str(r["tenant"]),
-            "agent_id": str(r["agent_id"]),
-            "reason": str(r["reason"]),
-            "interval_start": _iso(int(r["interval_ms"])),
-            "not_ready_s": int(r["not_ready_ms"]) / 1000,
-            "count": int(r["periods"]),
-        }
-        for r in warehouse.query_df(_NOT_READY, params).to_dict("records")
-    ]
+    rows = []
+    sums = _sums(warehouse, tenant, start, end, interval_s)
+    for (tenant_id, agent_id, interval_ms), acc in sorted(sums.items()):
+        for reason, (ms, periods) in sorted(acc.reasons.items()):
+            if ms or periods:
+                rows.append(
+                    {
+                        "tenant": tenant_id,
+                        "agent_id": agent_id,
+                        "reason": reason,
+                        "interval_start": _iso(interval_ms),
+                        "not_ready_s": ms / 1000,
+                        "count": periods,
+                    }
+                )
+    rows.sort(key=lambda r: (r["tenant"], r["agent_id"], r["reason"], r["interval_start"]))
     columns = tuple(c for c in NOT_READY_COLUMNS if interval_s is not None or c != "interval_start")
     return _frame(rows, columns, ("count",))

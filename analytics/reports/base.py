@@ -165,6 +165,20 @@ class Overrides:
             "d_short": self._default.short_abandon_s,
         }
 
+    def thresholds_for(self, queue_id: str, defined: tuple[int, int] | None) -> Thresholds:
+        """One queue's thresholds, as `params` resolves them in SQL: the queue's own
+        override, else the override for every queue, else `defined` (its latest definition's
+        SL and short-abandon seconds), else the defaults; the SL variant by `variant`."""
+        p = self.params()
+        if queue_id in self._named:
+            i = p["o_queues"].index(queue_id)
+            sl, short = p["o_sl"][i], p["o_short"][i]
+        else:
+            d_sl, d_short = defined if defined is not None else (p["d_sl"], p["d_short"])
+            sl = p["all_sl"] if p["all_sl"] >= 0 else d_sl
+            short = p["all_short"] if p["all_short"] >= 0 else d_short
+        return Thresholds(sl, short, self.variant()(queue_id), self.interval_s)
+
     def variant(self) -> Callable[[str], str]:
         """The SL variant of a queue id."""
         named, default = self._named, self._default.sl_variant

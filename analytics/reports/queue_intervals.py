@@ -1,15 +1,15 @@
 """The queue-interval report: METRICS.md counts and rates per tenant, queue and interval.
 
-Counting happens in SQL over `contacts FINAL` (one CDR per finished contact), with each
-queue's thresholds taken from `queues FINAL` (its latest definition) unless the caller
-overrides them, so changing a definition recomputes history. The rates come from
-`processors.metrics.summarize`, the one implementation the wallboard also uses.
-
-The classification (`base.source`, `counts.COUNTS`) mirrors `metrics.is_short_abandon`
-(wait <= short abandon threshold) and `metrics.within_threshold` (wait <= SL threshold).
-A contact belongs to the interval in which it entered the queue (`queued_at`); contacts
-that never queued are not counted. Contacts still waiting have no CDR yet, so `waiting` is
-always 0 here.
+Each queue leg (`contact_legs`: a contact's stint in a queue) counts in the interval in
+which the contact entered that queue, added into a `processors.metrics.Tally` (the
+wallboard's own sums) and classified with the queue's thresholds by `Tally.counts`; the
+rates come from `processors.metrics.summarize`. An overflowed contact is offered in each
+queue it waited in (METRICS.md): `overflowed` in the first, its outcome in the last.
+Reading goes through `analytics.reports.tallies`: the 15-minute tallies of the
+materialized view when intervals are whole quarter hours and the period is aligned, the
+legs otherwise. Thresholds are each queue's latest definition (`queues`) unless the
+caller overrides them, so changing a definition recomputes history. A leg is stored once
+it is over (an answered one once its wrap-up finished), so `waiting` is always 0 here.
 """
 
 from __future__ import annotations
@@ -18,29 +18,17 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from analytics.reports.base import ALL_QUEUES, RESOLVED, Overrides, period_params, source
-from analytics.reports.counts import COUNT_FIELDS, COUNTS, RATE_FIELDS, summarized
+from analytics.reports.base import ALL_QUEUES, RESOLVED, Overrides
+from analytics.reports.counts import COUNT_FIELDS, RATE_FIELDS
+from analytics.reports.tallies import TALLY_INTERVAL_S, QueueThresholds, queue_tallies
 from analytics.warehouse import Warehouse
-from processors.metrics import Thresholds
+from processors.metrics import Thresholds, summarize
 
 __all__ = ["ALL_QUEUES", "COLUMNS", "RESOLVED", "queue_intervals"]
 
 COLUMNS = ("tenant", "queue_id", "interval_start", *COUNT_FIELDS, *RATE_FIELDS)
 
-_SQL = (
-    """
-SELECT
-    tenant,
-    queue_id,
-    intDiv(toUnixTimestamp64Milli(queued_at), {step_ms:Int64}) * {step_ms:Int64} AS interval_ms,"""
-    + COUNTS
-    + "FROM ("
-    + source("queued_at")
-    + """)
-GROUP BY tenant, queue_id, interval_ms
-ORDER BY tenant, queue_id, interval_ms
-"""
-)
+_KEY = "intDiv(toUnixTimestamp(at), {step_s:Int64}) * {step_s:Int64}"
 
 
 def queue_intervals(
@@ -70,17 +58,25 @@ def queue_intervals(
     if interval_s <= 0:
         raise ValueError("interval_s must be > 0")
     overrides = Overrides(thresholds or {}, sl_threshold_s, short_abandon_s, sl_variant, interval_s)
-    params = {"step_ms": interval_s * 1000, **overrides.params(), **period_params(tenant, start, end)}
-    variant = overrides.variant()
+    thresholds_of = QueueThresholds(warehouse, overrides)
+    groups = queue_tallies(
+        warehouse,
+        key=_KEY,
+        params={"step_s": interval_s},
+        tenant=tenant,
+        start=start,
+        end=end,
+        whole_intervals=interval_s % TALLY_INTERVAL_S == 0,
+    )
     rows = []
-    for row in warehouse.query_df(_SQL, params).to_dict("records"):
-        start_at = datetime.fromtimestamp(int(row["interval_ms"]) / 1000, UTC)
+    for g in groups:
+        th = thresholds_of(g.tenant, g.queue_id)
         rows.append(
             {
-                "tenant": str(row["tenant"]),
-                "queue_id": str(row["queue_id"]),
-                "interval_start": start_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                **summarized(row, variant(str(row["queue_id"]))),
+                "tenant": g.tenant,
+                "queue_id": g.queue_id,
+                "interval_start": datetime.fromtimestamp(int(g.key), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                **summarize(g.tally.counts(th), th),
             }
         )
     df = pd.DataFrame(rows, columns=list(COLUMNS))

@@ -1,12 +1,14 @@
 """Hourly and weekday trends: the queue metrics by hour of the day or day of the week.
 
 Definition: the contacts that entered a queue in the period, grouped per tenant and queue
-by the local hour (0-23) or ISO weekday (1 = Monday … 7 = Sunday) of `queued_at` in
-`timezone` (IANA name, default UTC), and counted exactly as the queue-interval report
-counts one interval (`counts.COUNTS`, the queue's thresholds and SL variant): offered,
+by the local hour (0-23) or ISO weekday (1 = Monday … 7 = Sunday) of the time they
+entered it in `timezone` (IANA name, default UTC), and counted exactly as the
+queue-interval report counts one interval (queue legs added into `metrics.Tally` by
+`analytics.reports.tallies`, classified with the queue's thresholds and SL variant): offered,
 answered, abandoned and short abandoned, then service level, ASA, AHT, abandon and answer
 rate from `processors.metrics`. Totals over the whole period, not averages per day; only
-hours or weekdays with contacts have a row.
+hours or weekdays with contacts have a row. Every zone's offset is a whole number of
+quarter hours, so the 15-minute tallies serve any zone.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from analytics.reports.base import Overrides, period_params, source
-from analytics.reports.counts import COUNTS, summarized
+from analytics.reports.base import Overrides
+from analytics.reports.tallies import QueueThresholds, queue_tallies
 from analytics.warehouse import Warehouse
+from processors.metrics import summarize
 
 __all__ = ["BY", "WEEKDAYS", "trends"]
 
@@ -26,8 +29,8 @@ BY = ("hour", "weekday")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _KEYS = {
-    "hour": "toHour(toTimeZone(assumeNotNull(queued_at), {timezone:String}))",
-    "weekday": "toDayOfWeek(toTimeZone(assumeNotNull(queued_at), {timezone:String}))",
+    "hour": "toHour(toTimeZone(at, {timezone:String}))",
+    "weekday": "toDayOfWeek(toTimeZone(at, {timezone:String}))",
 }
 _METRICS = (
     "offered",
@@ -40,18 +43,6 @@ _METRICS = (
     "abandon_rate",
     "answer_rate",
 )
-
-
-def _sql(by: str) -> str:
-    return (
-        "SELECT tenant, queue_id, "
-        + _KEYS[by]
-        + " AS bucket,"
-        + COUNTS
-        + "FROM ("
-        + source("queued_at")
-        + ") GROUP BY tenant, queue_id, bucket ORDER BY tenant, queue_id, bucket"
-    )
 
 
 def check_timezone(timezone: str) -> str:
@@ -81,22 +72,17 @@ def trends(
     overrides = Overrides(
         sl_threshold_s=sl_threshold_s, short_abandon_s=short_abandon_s, sl_variant=sl_variant
     )
-    params = {
-        "timezone": check_timezone(timezone),
-        **overrides.params(),
-        **period_params(tenant, start, end),
-    }
-    variant = overrides.variant()
+    params = {"timezone": check_timezone(timezone)}
+    thresholds_of = QueueThresholds(warehouse, overrides)
+    groups = queue_tallies(warehouse, key=_KEYS[by], params=params, tenant=tenant, start=start, end=end)
     keys = ["hour"] if by == "hour" else ["weekday", "weekday_name"]
     rows = []
-    for row in warehouse.query_df(_sql(by), params).to_dict("records"):
-        bucket = int(row["bucket"])
+    for g in groups:
+        bucket = int(g.key)
         key = {"hour": bucket} if by == "hour" else {"weekday": bucket, "weekday_name": WEEKDAYS[bucket - 1]}
-        metrics = summarized(row, variant(str(row["queue_id"])))
-        rows.append(
-            {"tenant": str(row["tenant"]), "queue_id": str(row["queue_id"]), **key}
-            | {m: metrics[m] for m in _METRICS}
-        )
+        th = thresholds_of(g.tenant, g.queue_id)
+        metrics = summarize(g.tally.counts(th), th)
+        rows.append({"tenant": g.tenant, "queue_id": g.queue_id, **key} | {m: metrics[m] for m in _METRICS})
     df = pd.DataFrame(rows, columns=["tenant", "queue_id", *keys, *_METRICS])
     counts = ["offered", "answered", "abandoned", "short_abandoned"]
     return df.astype({k: "int64" for k in [*keys[:1], *counts]}).astype(

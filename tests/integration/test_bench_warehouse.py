@@ -21,8 +21,10 @@ def test_the_warehouse_bench_runs_and_agrees_with_pandas() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert re.search(r"ingest: 20,000 rows in [\d.]+ s = [\d,]+ rows/s", out), out
-    for label in ("queue intervals, one day", "queue intervals, month", "agent report, one day"):
+    assert re.search(r"ingest: 20,000 contacts \+ 20,000 legs in [\d.]+ s = [\d,]+ contacts/s", out), out
+    assert re.search(r"tallies: [\d,]+ rows", out), out
+    labels = ("queue intervals, one day", "queue intervals, month", "month, from legs", "agent report")
+    for label in labels:
         row = re.search(
             re.escape(label) + r".*?\s+([\d,]+)\s+([\d,.]+)\s+([\d,.]+)\s+([\d.]+)\s+(\w+)$", out, re.M
         )

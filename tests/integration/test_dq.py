@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from analytics.dq import check, render
+from analytics.migrations import load
 from analytics.sink import WarehouseSink
 from analytics.warehouse import open_warehouse
 from ccx.cli import main
@@ -87,7 +88,8 @@ def test_damage_is_caught_by_the_rule_that_names_it(tmp_path: Path) -> None:
 def test_warehouse_migrate_applies_once_then_nothing(tmp_path: Path) -> None:
     first = CliRunner().invoke(main, ["warehouse", "migrate", "--data-dir", str(tmp_path)])
     assert first.exit_code == 0, first.output
-    assert "applied now" in first.output and first.output.rstrip().endswith("4 migration(s) applied")
+    every = len(load())
+    assert "applied now" in first.output and first.output.rstrip().endswith(f"{every} migration(s) applied")
     again = CliRunner().invoke(main, ["warehouse", "migrate", "--data-dir", str(tmp_path)])
     assert again.exit_code == 0 and "applied now" not in again.output
     assert again.output.rstrip().endswith("0 migration(s) applied")

@@ -1,6 +1,7 @@
 """The queue-interval report against an independent pandas computation from METRICS.md.
 
-CDRs and queue definitions go in through the sink (twice: a replay must not count twice);
+Queue legs (and the CDRs of the same contacts) and queue definitions go in through the sink
+(twice: a replay must not count twice, in the legs or in the materialized view's tallies);
 the expected numbers are computed here, from the same records, straight from the
 definitions in METRICS.md, without `processors.metrics`.
 """
@@ -19,16 +20,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.legs import leg_of
 
 from analytics import open_warehouse
 from analytics.reports import queue_intervals, render
 from analytics.reports.queue_intervals import ALL_QUEUES, COLUMNS
+from analytics.reports.tallies import LEG_TALLY
 from analytics.sink import WarehouseSink
 from analytics.warehouse import ClickHouseWarehouse
 from processors.metrics import Thresholds
 from schemas.cdr import ContactRecord
 from schemas.config import QueueDefined
 from schemas.envelope import Envelope, Message
+from schemas.legs import QueueLeg
 from streams.ports import Record
 
 T0 = 1_714_557_600_000  # 2024-05-01T10:00:00Z
@@ -103,6 +107,11 @@ def _random(seed: int, n: int) -> list[tuple[str, ContactRecord]]:
 RECORDS = _edge_cases() + _random(7, 400)
 
 
+def _legs(records: list[tuple[str, ContactRecord]]) -> list[tuple[str, QueueLeg]]:
+    """Every contact that reached a queue has a leg there (e11 never queued: none)."""
+    return [(t, leg_of(r)) for t, r in records if r.queued_at > 0]
+
+
 def _definitions() -> list[tuple[str, QueueDefined]]:
     def q(queue: str, sl: int, short: int, version: int) -> QueueDefined:
         return QueueDefined(queue, queue.title(), sl, short, 15, 30, "longest_idle", version)
@@ -132,8 +141,11 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseWa
         sink = WarehouseSink(wh)
         batch = _messages(list(_definitions()), "cc.config-events", 0)
         batch += _messages(list(RECORDS), "cc.cdr", 0)
+        batch += _messages(list(_legs(RECORDS)), "cc.contact-legs", 0)
         sink.write(batch)
+        assert sink.skipped["contact_legs"] == 0
         sink.write(batch)  # replayed
+        assert sink.skipped["contact_legs"] == len(_legs(RECORDS))
         yield wh  # type: ignore[misc]
 
 
@@ -280,7 +292,7 @@ def test_a_wildcard_overrides_every_queue_not_named(warehouse: ClickHouseWarehou
 def test_a_new_queue_definition_recomputes_history(warehouse: ClickHouseWarehouse) -> None:
     mine = [("initech", replace(r, contact_id=f"i-{r.contact_id}")) for t, r in RECORDS if t == "acme"]
     sink = WarehouseSink(warehouse)
-    sink.write(_messages(list(mine), "cc.cdr", 10_000))
+    sink.write(_messages(list(_legs(mine)), "cc.contact-legs", 10_000))
     assert_same(queue_intervals(warehouse, tenant="initech"), expected(mine, {}))
     redefined = QueueDefined("sales", "Sales", 45, 8, 15, 30, "longest_idle", 2)
     sink.write(_messages([("initech", redefined)], "cc.config-events", 10_000))
@@ -318,3 +330,47 @@ def test_render_formats(warehouse: ClickHouseWarehouse) -> None:
     assert json.loads(render(pd.DataFrame({"x": [np.int64(1), None]}), "json")) == [{"x": 1}, {"x": None}]
     with pytest.raises(ValueError, match="unknown format"):
         render(report, "xml")
+
+
+# --- the 15-minute tallies and the legs ------------------------------------------------
+
+
+def test_the_materialized_view_projects_a_leg_as_the_report_does() -> None:
+    """One projection of a leg into a Tally: the view's SELECT list is LEG_TALLY, word for word."""
+    from analytics.migrations import load
+
+    sql = next(m.sql for m in load() if m.name == "queue_legs")
+    view = sql[sql.index("CREATE MATERIALIZED VIEW") :]
+    projection = view[
+        view.index("AS interval_start,") + len("AS interval_start,") : view.index("FROM contact_legs")
+    ]
+    assert projection.split() == LEG_TALLY.split()
+
+
+def test_tallies_and_legs_give_the_same_report(warehouse: ClickHouseWarehouse) -> None:
+    """Unaligned bounds and intervals that split a quarter hour read the legs; aligned ones
+    the view's tallies: the same numbers."""
+    from_tallies = queue_intervals(warehouse, start=T0, end=T0 + 3 * HOUR, interval_s=1800)
+    from_legs = queue_intervals(warehouse, start=T0 - 1, end=T0 + 3 * HOUR + 1, interval_s=1800)
+    pd.testing.assert_frame_equal(from_tallies, from_legs)
+    acme = [r for r in RECORDS if r[0] == "acme"]
+    assert_same(queue_intervals(warehouse, tenant="acme", interval_s=600), expected(acme, DEFINED, 600))
+    stored = warehouse.query_rows("SELECT sum(entered) FROM queue_interval_tallies")[0][0]
+    assert stored == warehouse.query_rows("SELECT count() FROM contact_legs FINAL")[0][0]  # each leg once
+
+
+def test_an_overflowed_contact_is_offered_in_both_queues(warehouse: ClickHouseWarehouse) -> None:
+    """METRICS.md: overflowed is counted as offered in both queues, its outcome in the last."""
+    first = _cdr("o1", "sales", T0, "answered", 50_000, talk_ms=30_000, wrap_up_ms=1_000)
+    legs = [
+        ("umbrella", replace(leg_of(first), outcome="overflowed", wait_ms=30_000, agent_id="", talk_ms=0,
+                             wrap_up_ms=0, to_queue="support")),
+        ("umbrella", replace(leg_of(first), leg=2, queue_id="support", queued_at=T0 + 30_000)),
+    ]  # fmt: skip
+    WarehouseSink(warehouse).write(_messages(list(legs), "cc.contact-legs", 20_000))
+    rows = _by_queue(queue_intervals(warehouse, tenant="umbrella"))
+    assert {q: (r["offered"], r["overflowed"], r["answered"]) for q, r in rows.items()} == {
+        "sales": (1, 1, 0),
+        "support": (1, 0, 1),
+    }
+    assert rows["support"]["asa_s"] == 50.0  # the caller's whole wait, kept across the overflow

@@ -29,11 +29,13 @@ import pandas as pd
 import phonenumbers
 import pytest
 from click.testing import CliRunner
+from helpers.legs import legs_of
 from phonenumbers import geocoder
 
 from analytics import open_warehouse
 from analytics.reports import FORMATS, REPORTS
 from analytics.reports.geography import locate
+from analytics.reports.tallies import queue_tallies
 from analytics.sink import WarehouseSink
 from analytics.warehouse import ClickHouseWarehouse
 from api.app import create_app
@@ -42,6 +44,7 @@ from ccx.bootstrap import open_log
 from ccx.cli import REPORT_FORMATS, main
 from ccx.reports import render_report
 from ccx.settings import Settings
+from processors.live_stats import LiveStats
 from schemas.cdr import ContactRecord
 from schemas.config import QueueDefined
 from schemas.envelope import Envelope, Message
@@ -172,6 +175,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Data]:
         sink = WarehouseSink(wh)
         definition = QueueDefined("sales", "Sales", 30, 10, 15, 30, "longest_idle", 1)
         batch = _messages("edge", [definition], "cc.config-events") + _messages("edge", EDGE, "cc.cdr")
+        batch += _messages("edge", legs_of(EDGE), "cc.contact-legs")
         sink.write(batch)
         sink.write(batch)  # replayed: counted once
         df = pd.DataFrame([{"tenant": t, **asdict(r)} for t, r in records + [("edge", r) for r in EDGE]])
@@ -629,3 +633,34 @@ def test_the_api_serves_every_report(data: Data) -> None:
     assert bad.status_code == 422 and "by" in bad.json()["detail"]
     assert get("/v1/reports/nope").status_code == 422
     assert get("/v1/reports/trends", timezone="Nowhere/Else").status_code == 422
+
+
+# --- one implementation: the wallboard's tallies are the warehouse's --------------------
+
+
+def test_the_wallboard_and_the_warehouse_keep_the_same_tallies(data: Data) -> None:
+    """METRICS.md's "one implementation": `LiveStats` folded over the simulated log and the
+    warehouse's 15-minute tallies (the materialized view over the queue legs) hold the same
+    `Tally` for every interval whose contacts have all finished, field by field."""
+    log, serde = open_log(Settings.from_env(data_dir=str(data.dir)))
+    stats = LiveStats(interval_s=900)
+    state = stats.initial_state()
+    try:
+        for _r, m in read_all(log, serde, ["cc.config-events", "cc.contact-events", "cc.agent-events"]):
+            state, _ = stats.process(state, m)
+    finally:
+        log.close()
+    demo = state.tenants["demo"]
+    in_progress = min((c.interval for c in demo.contacts.values()), default=2**62)
+    key = "intDiv(toUnixTimestamp(at), 900) * 900"
+    stored = {
+        (g.queue_id, int(g.key) * 1000): g.tally
+        for g in queue_tallies(data.warehouse, key=key, params={}, tenant="demo")
+    }
+    compared = 0
+    for queue, per_interval in demo.intervals.items():
+        for start, live in per_interval.items():
+            if start < in_progress:
+                assert stored.get((queue, start)) == live, (queue, start)
+                compared += 1
+    assert compared >= 6 and sum(t.entered for t in stored.values()) > 300

@@ -175,7 +175,8 @@ def test_audit_contact_and_replay_at_after_a_simulation(tmp_path: Path) -> None:
     assert code == 0, out
     assert "RouteContact(queue_id=" in out and "ContactOffered" in out
     assert f"why: {contact.reason}" in out
-    assert "ContactRecord" in out  # the CDR closes the story
+    assert "QueueLeg (" in out and "ContactRecord" in out  # its queue leg and CDR close the story
+    assert out.index("QueueLeg (") < out.index("ContactRecord")
     code, out = ccx("audit", "contact", "no-such-contact", *d)
     assert code == 1 and "no command or event mentions contact 'no-such-contact'" in out
 

@@ -5,7 +5,9 @@ recomputed here straight from the `contacts` table with METRICS.md's definitions
 contacts offered to a queue, by queue-entry interval, short abandons excluded; AHT =
 (talk + hold + wrap-up) / answered), and every plan row is checked against the rules:
 the fewest agents meeting the SL target and the occupancy cap, then shrinkage. A second
-history, written through the sink, spans two weeks to check the averaging over weeks.
+history, written through the sink, spans two weeks to check the averaging over weeks; a
+third, per tenant, checks local time (`tz`): a Berlin winter Monday, the days clocks go
+back and forward, and a zone whose offset is not a whole number of intervals.
 """
 
 from __future__ import annotations
@@ -18,18 +20,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from helpers.legs import leg_of
 
 from analytics import open_warehouse
 from analytics.forecast import WEEKDAYS, forecast
 from analytics.sink import WarehouseSink
 from analytics.staffing import evaluate
 from analytics.staffing_plan import staffing_plan
-from analytics.warehouse import ClickHouseWarehouse
+from analytics.warehouse import ClickHouseWarehouse, Warehouse
 from schemas.cdr import ContactRecord
 from schemas.envelope import Envelope, Message
 from streams.ports import Record
@@ -185,17 +189,31 @@ HISTORY = [
 ]
 
 
-@pytest.fixture(scope="module")
+def _write_history(wh: Warehouse, cdrs: list[tuple[str, ContactRecord]]) -> None:
+    """The CDRs (tenant, record) and their queue legs written through the sink, as the CDR
+    builder's output."""
+    batch = [
+        (
+            Record("cc.cdr", 0, i, tenant.encode(), b""),
+            Message(Envelope(f"e{i}", tenant, r.queued_at, r.contact_id), r),
+        )
+        for i, (tenant, r) in enumerate(cdrs)
+    ]
+    batch += [
+        (
+            Record("cc.contact-legs", 0, i, tenant.encode(), b""),
+            Message(Envelope(f"l{i}", tenant, r.queued_at, r.contact_id), leg_of(r)),
+        )
+        for i, (tenant, r) in enumerate(cdrs)
+        if r.queued_at > 0
+    ]
+    WarehouseSink(wh).write(batch)
+
+
+@pytest.fixture  # per test: chDB hosts one data directory per process (see `zoned`)
 def two_weeks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseWarehouse]:
     with open_warehouse(f"chdb://{tmp_path_factory.mktemp('weeks')}") as wh:
-        batch = [
-            (
-                Record("cc.cdr", 0, i, b"acme", b""),
-                Message(Envelope(f"e{i}", "acme", r.queued_at, f"c{i}"), r),
-            )
-            for i, r in enumerate(HISTORY)
-        ]
-        WarehouseSink(wh).write(batch)
+        _write_history(wh, [("acme", r) for r in HISTORY])
         yield wh  # type: ignore[misc]
 
 
@@ -222,3 +240,108 @@ def test_calls_are_averaged_over_every_occurrence_of_the_interval(two_weeks: Cli
     assert forecast(two_weeks, interval_s=3600, queue_id="support").empty
     with pytest.raises(ValueError, match="interval_s"):
         forecast(two_weeks, interval_s=7 * 60)
+
+
+# --- local time: weekday x interval in a time zone, across DST ---------------------------
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+ZONED = {  # tenant -> queue-entry times (UTC)
+    # Sunday 23:20 UTC is Monday 00:20 in Berlin (CET, +01:00); 07:10 and 07:40 UTC are 08:10, 08:40
+    "winter": ["2024-01-07T23:20:00Z", "2024-01-08T07:10:00Z", "2024-01-08T07:40:00Z"],
+    # 2024-10-27: at 01:00 UTC Berlin goes from 03:00 CEST back to 02:00 CET, so local 02:00-03:00
+    # is 00:00-01:00 UTC and again 01:00-02:00 UTC
+    "autumn": [
+        "2024-10-26T23:30:00Z",  # 01:30 CEST
+        "2024-10-27T00:10:00Z",  # 02:10 CEST
+        "2024-10-27T00:40:00Z",  # 02:40 CEST
+        "2024-10-27T01:10:00Z",  # 02:10 CET
+        "2024-10-27T01:20:00Z",  # 02:20 CET
+        "2024-10-27T02:30:00Z",  # 03:30 CET
+    ],
+    # 2024-03-31: at 01:00 UTC Berlin goes from 02:00 CET forward to 03:00 CEST
+    "spring": ["2024-03-31T00:30:00Z", "2024-03-31T01:30:00Z"],  # 01:30 CET, 03:30 CEST
+}
+
+
+@pytest.fixture  # per test, like `two_weeks`: only one chDB warehouse may be open at a time
+def zoned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseWarehouse]:
+    with open_warehouse(f"chdb://{tmp_path_factory.mktemp('zoned')}") as wh:
+        times = [(tenant, at) for tenant, ats in ZONED.items() for at in ats]
+        _write_history(wh, [(tenant, _cdr(100 + i, _ms(at))) for i, (tenant, at) in enumerate(times)])
+        yield wh  # type: ignore[misc]
+
+
+def _slots(got: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """(weekday, interval_start) -> (weeks, offered)."""
+    rows = zip(got.weekday, got.interval_start, got.weeks, got.offered, strict=True)
+    return {(str(day), str(start)): (int(weeks), int(offered)) for day, start, weeks, offered in rows}
+
+
+def test_weekday_and_interval_are_local_to_the_zone(zoned: ClickHouseWarehouse) -> None:
+    berlin = forecast(zoned, interval_s=1800, tenant="winter", tz="Europe/Berlin")
+    slots = _slots(berlin)
+    assert slots[("Mon", "08:00")] == (1, 1) and slots[("Mon", "08:30")] == (1, 1)  # 07:10Z, 07:40Z
+    assert slots[("Mon", "00:00")] == (1, 1)  # Sunday 23:20 UTC
+    assert berlin.weekday.unique().tolist() == ["Mon"] and len(berlin) == 18  # 00:00 to 08:30
+    utc = forecast(zoned, interval_s=1800, tenant="winter")
+    assert _slots(utc)[("Mon", "07:00")] == (1, 1) and _slots(utc)[("Sun", "23:00")] == (1, 1)
+    assert forecast(zoned, interval_s=1800, tenant="winter", tz="UTC").equals(utc)
+    # the same 18 half hours an hour later: UTC's last rows (Sunday 23:00, 23:30) are Berlin's first
+    assert berlin.calls.tolist() == [*utc.calls.tolist()[-2:], *utc.calls.tolist()[:-2]]
+
+
+def test_the_hour_repeated_when_clocks_go_back_counts_twice(zoned: ClickHouseWarehouse) -> None:
+    hourly = forecast(zoned, interval_s=3600, tenant="autumn", tz="Europe/Berlin")
+    assert _slots(hourly) == {("Sun", "01:00"): (1, 1), ("Sun", "02:00"): (2, 4), ("Sun", "03:00"): (1, 1)}
+    doubled = hourly.set_index("interval_start").loc["02:00"]
+    assert doubled.calls == 2.0 and doubled.aht_s == pytest.approx(130)  # per occurrence
+    halves = _slots(forecast(zoned, interval_s=1800, tenant="autumn", tz="Europe/Berlin"))
+    assert halves[("Sun", "02:00")] == (2, 3) and halves[("Sun", "02:30")] == (2, 1)
+    assert halves[("Sun", "01:30")] == (1, 1) and halves[("Sun", "03:30")] == (1, 1)
+    assert sum(w for w, _ in halves.values()) == 7  # one per UTC half hour from 23:30Z to 02:30Z
+    plan = staffing_plan(hourly, interval_s=3600)
+    assert plan.set_index("interval_start").loc["02:00"].calls == 2.0
+
+
+def test_the_hour_skipped_when_clocks_go_forward_does_not_occur(zoned: ClickHouseWarehouse) -> None:
+    got = forecast(zoned, interval_s=3600, tenant="spring", tz="Europe/Berlin")
+    assert _slots(got) == {("Sun", "01:00"): (1, 1), ("Sun", "03:00"): (1, 1)}  # no Sun 02:00
+
+
+def test_an_unknown_zone_or_an_offset_off_the_interval_grid_is_refused(zoned: ClickHouseWarehouse) -> None:
+    for bad in ("Mars/Olympus", "Europe", "", "../etc/passwd"):
+        with pytest.raises(ValueError, match="IANA time zone") as raised:
+            forecast(zoned, interval_s=1800, tenant="winter", tz=bad)
+        assert repr(bad) in str(raised.value)
+    # Kolkata is UTC+05:30: hourly UTC intervals would straddle two local hours
+    with pytest.raises(ValueError, match=r"Asia/Kolkata is UTC\+05:30 .* would not align with local time"):
+        forecast(zoned, interval_s=3600, tenant="winter", tz="Asia/Kolkata")
+    kolkata = _slots(forecast(zoned, interval_s=1800, tenant="winter", tz="Asia/Kolkata"))
+    assert kolkata[("Mon", "04:30")] == (1, 1) and kolkata[("Mon", "12:30")] == (1, 1)  # 23:20Z, 07:10Z
+    with pytest.raises(ValueError, match=r"UTC-03:30"):  # negative offsets too (NST in January)
+        forecast(zoned, interval_s=3600, tenant="winter", tz="America/St_Johns")
+
+
+def test_cli_plans_in_the_zone_given_and_says_so(simulated: Path) -> None:
+    utc = json.loads(_plan(simulated, "--format", "json"))
+    berlin = json.loads(_plan(simulated, "--tz", "Europe/Berlin", "--format", "json"))
+    assert [(r["weekday"], r["interval_start"]) for r in berlin] == [
+        ("Mon", "09:00"), ("Mon", "09:30"), ("Mon", "10:00"), ("Mon", "10:30"),
+    ]  # fmt: skip
+    assert [r["calls"] for r in berlin] == [r["calls"] for r in utc]  # January: UTC+01:00
+    assert {r["tz"] for r in berlin} == {"Europe/Berlin"} and {r["tz"] for r in utc} == {"UTC"}
+    table = _plan(simulated, "--tz", "Europe/Berlin").splitlines()
+    assert table[0].split()[-1] == "tz" and all(line.endswith("Europe/Berlin") for line in table[2:])
+    bad = ccx("staffing", "plan", "--data-dir", str(simulated), "--tz", "Mars/Olympus")
+    assert bad.returncode == 2 and "--tz" in bad.stderr and "Mars/Olympus" in bad.stderr
+    off_grid = ccx(
+        "staffing", "plan", "--data-dir", str(simulated), "--tz", "Asia/Kolkata", "--interval", "1h"
+    )
+    assert (
+        off_grid.returncode == 2 and "--tz" in off_grid.stderr and "align with local time" in off_grid.stderr
+    )
+    assert "Traceback" not in bad.stderr + off_grid.stderr

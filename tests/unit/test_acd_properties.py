@@ -23,7 +23,7 @@ from processors.acd import ACD
 from processors.acd_state import AcdState
 from processors.contacts import ContactRecorder
 from processors.decider import Invalid, Rejected
-from processors.live_stats import LiveStats
+from processors.live_stats import LiveStats, interval_counts
 from schemas import agent, config, contact
 from schemas.agent import AgentLoggedIn, AgentLoggedOut, AgentStateChanged
 from schemas.cdr import ContactRecord
@@ -181,11 +181,12 @@ class AcdMachine(RuleBasedStateMachine):
             self.state = self.acd.evolve(self.state, event)
             self.tracker.see(b, self.now)
             self.stats_state, _ = self.stats.process(self.stats_state, event)
-            for per_queue in self.stats_state.tenants["t1"].intervals.values():
-                for counts in per_queue.values():
+            for queue, per_queue in self.stats_state.tenants["t1"].intervals.items():
+                for start in per_queue:
+                    counts = interval_counts(self.stats_state, "t1", queue, start)
                     assert counts.conserved(), counts
             self.cdr_state, out = self.cdr.process(self.cdr_state, event)
-            self.records += [m.body for m in out]
+            self.records += [m.body for m in out if isinstance(m.body, ContactRecord)]
 
     def contact(self, i: int) -> str:
         return self.routed[i % len(self.routed)]

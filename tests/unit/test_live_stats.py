@@ -12,7 +12,7 @@ from given import at, run
 from processors import metrics
 from processors.acd import ACD
 from processors.decider import Invalid, Rejected
-from processors.live_stats import LiveStats, StatsState, day_series, queue_view, totals
+from processors.live_stats import LiveStats, StatsState, day_series, interval_counts, queue_view, totals
 from schemas.commands import (
     AcceptOffer,
     CompleteWrapUp,
@@ -49,7 +49,8 @@ def fold(events: list[Message[Any]], stats: LiveStats | None = None) -> StatsSta
 
 
 def counts(state: StatsState, queue: str, start: int) -> metrics.QueueCounts:
-    return state.tenants["t1"].intervals[queue][start]
+    assert start in state.tenants["t1"].intervals[queue]
+    return interval_counts(state, "t1", queue, start)
 
 
 def drive(rng: random.Random, steps: int) -> list[Message[Any]]:
@@ -113,15 +114,16 @@ def test_conservation_after_every_event_of_a_long_random_run() -> None:
     seen = set()
     for e in events:
         state, _ = stats.process(state, e)
-        for per_queue in state.tenants["t1"].intervals.values():
-            for c in per_queue.values():
+        for queue, per_queue in state.tenants["t1"].intervals.items():
+            for start in per_queue:
+                c = interval_counts(state, "t1", queue, start)
                 assert c.conserved(), c
         seen.add(type(e.body).__name__)
     assert {"ContactConnected", "WrapUpCompleted", "OfferTimedOut", "ContactHeld", "OfferDeclined"} <= seen
     total = metrics.QueueCounts()
-    for per_queue in state.tenants["t1"].intervals.values():
-        for c in per_queue.values():
-            total = total + c
+    for queue, per_queue in state.tenants["t1"].intervals.items():
+        for start in per_queue:
+            total = total + interval_counts(state, "t1", queue, start)
     queued = sum(type(e.body).__name__ == "ContactQueued" for e in events)
     assert total.offered + total.short_abandoned == queued
     assert total.answered > 200 and total.abandoned > 20 and total.short_abandoned > 0
