@@ -453,6 +453,58 @@ def config_show(
     click.echo(yaml.safe_dump(show_config(settings, _at(at)), sort_keys=False, allow_unicode=True), nl=False)
 
 
+@main.group()
+def ivr() -> None:
+    """IVR flows (YAML): check them and run them offline (docs/ivr.md)."""
+
+
+@ivr.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def ivr_validate(files: tuple[str, ...]) -> None:
+    """Check each flow FILE: print OK or every problem as FILE:LINE: path: reason (exit 1)."""
+    from pathlib import Path
+
+    from ccx.ivr import validate
+
+    lines, ok = validate([Path(f) for f in files])
+    for line in lines:
+        click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
+@ivr.command("run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--digits", default="", help="The caller's script: DTMF digits, 'timeout', 'hangup', e.g. 1,2,#."
+)
+@click.option("--ani", default="+4930123456", show_default=True, help="The caller's number.")
+@click.option("--dnis", default="", help="The number called.")
+@click.option(
+    "--at", "at", default=None, help="When the call starts (ISO or epoch ms) [2026-01-05T10:00:00Z]."
+)
+@click.option("--lookup", default=None, help="JSON every lookup answers with (default: lookups fail).")
+@click.option("--json", "as_json", is_flag=True, help="Print the path and the outputs as one JSON object.")
+def ivr_run(
+    file: str, digits: str, ani: str, dnis: str, at: str | None, lookup: str | None, as_json: bool
+) -> None:
+    """Drive the flow in FILE offline with the given digits (prompts finish, timeouts fire as
+    a caller would meet them) and print the node path and every event, effect and command."""
+    from pathlib import Path
+
+    from ccx.ivr import FlowError, run_json, run_text, transcript
+
+    at_ms = _at(at) if at is not None else 1767607200000
+    try:
+        t = transcript(Path(file), digits, ani=ani, dnis=dnis, at_ms=at_ms or 0, lookup=lookup)
+    except FlowError as e:
+        for problem in e.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(e.problems)} problem(s) in {file}") from None
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--digits") from None
+    click.echo(run_json(t) if as_json else run_text(t, at_ms or 0), nl=as_json)
+
+
 @main.command("run")
 @click.argument("name", type=click.Choice(["acd", "cdr", "stats", "sink"]))
 @DATA_DIR

@@ -38,7 +38,16 @@ from schemas.routing import (
     Window,
 )
 
-__all__ = ["ConfigError", "Known", "file_tenant", "parse_config", "parse_hours"]
+__all__ = [
+    "ConfigError",
+    "FieldChecker",
+    "Known",
+    "LinedLoader",
+    "file_tenant",
+    "parse_config",
+    "parse_hours",
+    "yaml_problem",
+]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SECTIONS = ("tenant", "skills", "schedules", "queues", "agents", "blocked")
@@ -62,11 +71,20 @@ class Known:
     queues: frozenset[str] = frozenset()
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping and sequence item."""
+class LinedLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping and sequence item, and refuses
+    a key given twice in one mapping (PyYAML would keep the last silently)."""
 
 
-def _mapping_with_lines(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
+def _mapping_with_lines(loader: LinedLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    seen: set[object] = set()
+    for key_node, _value in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                )
+            seen.add(key_node.value)
     value = _Lined({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     value.line = node.start_mark.line + 1
     value.key_lines = {
@@ -75,7 +93,7 @@ def _mapping_with_lines(loader: _Loader, node: yaml.MappingNode) -> dict[str, An
     return value
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_lines)
+LinedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_lines)
 
 
 class _Lined(dict[str, Any]):
@@ -83,7 +101,9 @@ class _Lined(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-class _Checker:
+class FieldChecker:
+    """Collects problems as "FILE:LINE: path: reason" while a parser walks a loaded document."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[str] = []
@@ -213,7 +233,7 @@ def _order_queues(queues: list[DefineQueue]) -> list[DefineQueue]:
 
 
 def _queue(
-    ch: _Checker, node: Any, path: str, skills: set[str], schedules: set[str], queues: set[str]
+    ch: FieldChecker, node: Any, path: str, skills: set[str], schedules: set[str], queues: set[str]
 ) -> DefineQueue | None:
     fields = {f.name for f in dataclasses.fields(DefineQueue)} - {"queue_id"}
     if not ch.mapping(node, path, ["id"], fields):
@@ -300,7 +320,7 @@ def _queue(
 
 
 def _agent(
-    ch: _Checker, node: Any, path: str, skills: set[str], schedules: set[str], queues: set[str]
+    ch: FieldChecker, node: Any, path: str, skills: set[str], schedules: set[str], queues: set[str]
 ) -> DefineAgent | None:
     if not ch.mapping(node, path, ["id"], ["name", "queues", "memberships", "skills", "capacity"]):
         return None
@@ -353,7 +373,7 @@ def _agent(
     )
 
 
-def _schedule(ch: _Checker, node: Any, path: str) -> DefineSchedule | None:
+def _schedule(ch: FieldChecker, node: Any, path: str) -> DefineSchedule | None:
     if not ch.mapping(node, path, ["id", "hours"], ["name", "timezone", "holidays"]):
         return None
     sid = ch.get(node, path, "id", str, "")
@@ -371,7 +391,7 @@ def _schedule(ch: _Checker, node: Any, path: str) -> DefineSchedule | None:
     return DefineSchedule(sid, ch.get(node, path, "name", str, sid), tz, windows, holidays)
 
 
-def _ids(ch: _Checker, entries: list[Any], section: str) -> set[str]:
+def _ids(ch: FieldChecker, entries: list[Any], section: str) -> set[str]:
     ids: set[str] = set()
     for i, e in enumerate(entries):
         if isinstance(e, dict) and "id" in e:
@@ -382,13 +402,18 @@ def _ids(ch: _Checker, entries: list[Any], section: str) -> set[str]:
     return ids
 
 
+def yaml_problem(error: yaml.YAMLError, name: str) -> str:
+    """A YAML syntax error as "NAME:LINE: not valid YAML: what"."""
+    mark = getattr(error, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    return f"{name}{line}: not valid YAML: {getattr(error, 'problem', error)}"
+
+
 def _load(path: Path) -> dict[str, Any]:
     try:
-        doc = yaml.load(path.read_text(), Loader=_Loader)  # _Loader is a SafeLoader
+        doc = yaml.load(path.read_text(), Loader=LinedLoader)  # LinedLoader is a SafeLoader
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError([f"{path.name}{line}: not valid YAML: {getattr(e, 'problem', e)}"]) from None
+        raise ConfigError([yaml_problem(e, path.name)]) from None
     if not isinstance(doc, dict):
         raise ConfigError([f"{path.name}:1: the file must be a mapping with {', '.join(_SECTIONS)}"])
     return doc
@@ -403,7 +428,7 @@ def file_tenant(path: Path) -> str | None:
 def parse_config(path: Path, known: Known = Known()) -> tuple[str | None, list[object]]:
     """(tenant named in the file or None, the commands in the order to send); ConfigError.
     `known` is what the log already defines, so the file may refer to it."""
-    ch = _Checker(path.name)
+    ch = FieldChecker(path.name)
     doc = _load(path)
     ch.mapping(doc, "file", [], _SECTIONS)
     sections = {s: ch.items(doc, "", s) for s in _SECTIONS[1:]}

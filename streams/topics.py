@@ -22,6 +22,7 @@ __all__ = [
     "CONFIG_EVENTS",
     "CDR",
     "CONTACT_LEGS",
+    "IVR_EVENTS",
     "COMMAND_RESULTS",
     "DEAD_LETTER",
 ]
@@ -110,6 +111,22 @@ CONTACT_LEGS = Topic(
         "ordered against each other. Across contacts, none."
     ),
 )
+IVR_EVENTS = Topic(
+    "cc.ivr-events",
+    "tenant",
+    _names("ccx.ivr"),
+    public=True,
+    doc=(
+        "What callers did in IVR flows: one entered and one left event per node passed (with the "
+        "exit taken), lookups, survey answers and how each session ended, for node-visit, "
+        "containment and CSAT reports. Digits of sensitive nodes are never written."
+    ),
+    ordering=(
+        "Per tenant, in the order the IVR engine decided them; a contact's session is "
+        "`IvrStarted`, entered/left pairs in path order, then `IvrEnded`. Not ordered against "
+        "`cc.contact-events`: join by `contact_id`."
+    ),
+)
 COMMAND_RESULTS = Topic(
     "cc.command-results",
     "tenant",
@@ -134,6 +151,7 @@ ALL: tuple[Topic, ...] = (
     CONFIG_EVENTS,
     CDR,
     CONTACT_LEGS,
+    IVR_EVENTS,
     COMMAND_RESULTS,
     DEAD_LETTER,
 )
