@@ -8,7 +8,7 @@ DATA   ?= data/demo
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: help install up test lint fmt bench bench-kafka bench-acd bench-warehouse clean
+.PHONY: help install up test lint fmt bench bench-kafka bench-acd bench-warehouse bench-ami clean
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,6 +48,9 @@ bench-acd: install ## print the ACD routing benchmark (indexed vs scan at 100, 1
 
 bench-warehouse: install ## load 10 million contacts into chDB; report latency beside pandas
 	$(BIN)/python bench/warehouse.py $(ARGS)
+
+bench-ami: install ## AMI events/s the adapter translates beside the raw frame-parse rate
+	$(BIN)/python bench/ami.py $(ARGS)
 
 clean:           ## remove the venv, caches and local data
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis data test-artifacts

@@ -797,6 +797,31 @@ def kafka_local_stop() -> None:
 
 
 @main.group()
+def ami() -> None:
+    """The Asterisk AMI edge: check recorded AMI streams offline (docs/telephony.md)."""
+
+
+@ami.command("replay")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--tenant", default=None, help="Tenant of the facts [env CCX_TENANT, default demo].")
+def ami_replay(file: str, fmt: str, tenant: str | None) -> None:
+    """Replay a recorded AMI stream (raw wire text or a JSON list of events) through the
+    adapter and print one JSON object per ccx fact; bad frames go to stderr as FILE:LINE:
+    reason and the replay goes on. Exit 1 only when FILE cannot be read."""
+    from pathlib import Path
+
+    from ccx.ami import replay
+
+    settings = Settings.from_env(tenant=tenant)
+    try:
+        data = Path(file).read_bytes()
+    except OSError as e:
+        raise click.ClickException(f"cannot read {file}: {e.strerror or e}") from None
+    replay(Path(file), data, settings.tenant, sys.stdout, sys.stderr)
+
+
+@main.group()
 def warehouse() -> None:
     """The warehouse schema (chDB under --data-dir, or CCX_WAREHOUSE_URL for a server)."""
 

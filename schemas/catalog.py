@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent, cdr, commands, config, contact, ivr, legs, system
+from schemas import agent, cdr, commands, config, contact, ivr, legs, system, telephony
 
 __all__ = ["BY_NAME", "CATALOG", "VERSIONS", "SchemaSpec", "spec_for"]
 
@@ -62,6 +62,7 @@ CATALOG: tuple[SchemaSpec, ...] = tuple(
     # new namespaces go last: a fresh schema store numbers ids in this order (streams.serde)
     + _specs(legs, "ccx.leg")
     + _specs(ivr, "ccx.ivr")
+    + _specs(telephony, "ccx.telephony")
 )
 
 BY_NAME: dict[str, SchemaSpec] = {s.name: s for s in CATALOG}

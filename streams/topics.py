@@ -23,6 +23,7 @@ __all__ = [
     "CDR",
     "CONTACT_LEGS",
     "IVR_EVENTS",
+    "TELEPHONY",
     "COMMAND_RESULTS",
     "DEAD_LETTER",
 ]
@@ -127,6 +128,21 @@ IVR_EVENTS = Topic(
         "`cc.contact-events`: join by `contact_id`."
     ),
 )
+TELEPHONY = Topic(
+    "cc.telephony",
+    "tenant",
+    _names("ccx.telephony"),
+    doc=(
+        "Facts from the switch (the AMI adapter): calls started, ringing, answered, bridged, held, "
+        "transferred and hung up, DTMF, app_queue caller and member events, recordings and "
+        "conferences, each naming the AMI event it came from (docs/telephony.md)."
+    ),
+    ordering=(
+        "Per tenant, in the order the switch reported them; a call's facts (correlation id = the "
+        "switch's call id, Asterisk's Linkedid) are never reordered. Facts learned by "
+        "resynchronising after a lost AMI connection come in the order the adapter learned them."
+    ),
+)
 COMMAND_RESULTS = Topic(
     "cc.command-results",
     "tenant",
@@ -152,6 +168,7 @@ ALL: tuple[Topic, ...] = (
     CDR,
     CONTACT_LEGS,
     IVR_EVENTS,
+    TELEPHONY,
     COMMAND_RESULTS,
     DEAD_LETTER,
 )
