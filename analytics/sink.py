@@ -3,10 +3,11 @@
 The runner (`streams.runner`) hands it decoded batches. Each batch becomes at most one
 insert per table: every message goes to `raw_events`, CDRs also to `contacts`, queue
 legs to `contact_legs`, queue definitions also to `queues`, agent state changes also to
-`agent_states`, and the offer events of an agent (offered, accepted, declined, timed out,
-withdrawn) also to `offers`. The tables are ReplacingMergeTrees keyed by log position,
-natural key or event id, so a batch replayed after a crash (written, but offsets not
-committed) changes nothing that a `FINAL` query sees.
+`agent_states`, the offer events of an agent (offered, accepted, declined, timed out,
+withdrawn) also to `offers`, IVR events to `ivr_events` and survey answers to `surveys`.
+The tables are ReplacingMergeTrees keyed by log position, natural key or event id, so a
+batch replayed after a crash (written, but offsets not committed) changes nothing that a
+`FINAL` query sees.
 
 Agent state changes also close intervals (`analytics.agent_intervals`): each change ends
 the state its predecessor opened, a row of `agent_state_intervals`.
@@ -35,6 +36,15 @@ from schemas.cdr import ContactRecord
 from schemas.config import QueueDefined
 from schemas.contact import ContactOffered, OfferAccepted, OfferDeclined, OfferTimedOut, OfferWithdrawn
 from schemas.envelope import Envelope, Message
+from schemas.ivr import (
+    IvrEnded,
+    IvrLookupAnswered,
+    IvrLookupRequested,
+    IvrNodeEntered,
+    IvrNodeLeft,
+    IvrStarted,
+    SurveyAnswered,
+)
 from schemas.legs import QueueLeg
 from streams.ports import Record
 
@@ -60,6 +70,12 @@ _CDR_TIMES = frozenset({"arrived_at", "queued_at", "answered_at", "ended_at", "f
 CONTACT_COLUMNS = ("tenant", *_CDR_FIELDS, "event_id")
 _LEG_FIELDS = tuple(f.name for f in dataclasses.fields(QueueLeg))
 LEG_COLUMNS = ("tenant", *_LEG_FIELDS, "event_id")
+IVR_COLUMNS = (
+    "tenant", "contact_id", "type", "flow_id", "flow_version", "node_id", "node_type", "visit", "exit",
+    "next_node", "digits", "result", "at", "event_id", "partition", "offset",
+)  # fmt: skip
+_IVR_TYPES = (IvrStarted, IvrNodeEntered, IvrNodeLeft, IvrLookupRequested, IvrLookupAnswered, IvrEnded)
+SURVEY_COLUMNS = ("tenant", "contact_id", "flow_id", "question", "score", "at", "event_id")
 QUEUE_COLUMNS = (
     "tenant", "queue_id", "name", "sl_threshold_s", "short_abandon_s", "ring_timeout_s",
     "wrap_up_s", "strategy", "rule_version", "defined_at",
@@ -110,6 +126,7 @@ class WarehouseSink:
         "cc.agent-events",
         "cc.cdr",
         "cc.contact-legs",
+        "cc.ivr-events",
         "cc.command-results",
         "cc.dead-letter",
     )
@@ -133,6 +150,8 @@ class WarehouseSink:
         changes: list[Change] = []
         offers: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         legs: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        ivr: list[tuple[Any, ...]] = []
+        surveys: list[tuple[Any, ...]] = []
         for record, message in batch:
             raw.append(_raw_row(record, message))
             body = message.body
@@ -153,6 +172,10 @@ class WarehouseSink:
                 offers[(message.envelope.tenant, body.agent_id, message.envelope.event_id)] = _offer_row(
                     message.envelope, body
                 )
+            elif isinstance(body, _IVR_TYPES):
+                ivr.append(_ivr_row(record, message.envelope, body))
+            elif isinstance(body, SurveyAnswered):
+                surveys.append(_survey_row(message.envelope, body))
             elif isinstance(body, QueueLeg):
                 legs[(message.envelope.tenant, body.contact_id, body.leg)] = _leg_row(message.envelope, body)
         intervals = {
@@ -167,6 +190,8 @@ class WarehouseSink:
             ("agent_states", states, AGENT_STATE_COLUMNS),
             ("agent_state_intervals", self._unstored("agent_state_intervals", intervals), INTERVAL_COLUMNS),
             ("offers", self._unstored("offers", offers), OFFER_COLUMNS),
+            ("ivr_events", ivr, IVR_COLUMNS),
+            ("surveys", surveys, SURVEY_COLUMNS),
             ("raw_events", raw, RAW_COLUMNS),
         ):
             if rows:
@@ -215,6 +240,22 @@ def _contact_row(env: Envelope, cdr: ContactRecord) -> tuple[Any, ...]:
 def _leg_row(env: Envelope, leg: QueueLeg) -> tuple[Any, ...]:
     values = [utc(getattr(leg, n)) if n in ("queued_at", "left_at") else getattr(leg, n) for n in _LEG_FIELDS]
     return (env.tenant, *values, env.event_id)
+
+
+def _ivr_row(record: Record, env: Envelope, e: Any) -> tuple[Any, ...]:
+    def text(name: str) -> str:
+        return str(getattr(e, name, ""))
+
+    typed = (
+        text("flow_id"), int(getattr(e, "flow_version", 0)), text("node_id"), text("node_type"),
+        int(getattr(e, "visit", 0)), text("exit"), text("next_node"), text("digits"), text("result"),
+    )  # fmt: skip
+    position = (utc(env.occurred_at), env.event_id, record.partition, record.offset)
+    return (env.tenant, e.contact_id, type(e).__name__, *typed, *position)
+
+
+def _survey_row(env: Envelope, s: SurveyAnswered) -> tuple[Any, ...]:
+    return (env.tenant, s.contact_id, s.flow_id, s.question, s.score, utc(env.occurred_at), env.event_id)
 
 
 def _queue_row(env: Envelope, q: QueueDefined) -> tuple[Any, ...]:

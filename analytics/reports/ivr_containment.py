@@ -1,9 +1,10 @@
-"""IVR containment from the contact records, per queue.
+"""IVR containment from the contact records, per queue, for history without IVR events.
 
 Definition (METRICS.md): containment = contacts that ended in the IVR without reaching a
-queue / contacts that entered the IVR. ccx does not record IVR node visits yet (no IVR
-events in the log), so both come from the CDRs of the contacts that arrived in the period
-(`arrived_at` in `[start, end)`), per tenant and the queue the contact was for:
+queue / contacts that entered the IVR. Imported call logs (`ccx import calls`) have no IVR
+events, so here both come from the CDRs of the contacts that arrived in the period
+(`arrived_at` in `[start, end)`), per tenant and the queue the contact was for (flows run
+by ccx's IVR are reported from their own events by `analytics.reports.ivr`):
 
 - `entered`: every contact except the blocked ones (refused before any IVR);
 - `contained`: outcome "ended_in_ivr" (the caller hung up or was served in the IVR);

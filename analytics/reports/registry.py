@@ -146,8 +146,26 @@ _ALL = (
     Report(
         "ivr-containment",
         "Per queue: contacts that entered, ended in the IVR, reached a queue, and containment, "
-        "from CDR outcomes (IVR node visits are not recorded yet).",
+        "from CDR outcomes (imported history: no IVR events).",
         "analytics.reports.ivr_containment:ivr_containment",
+    ),
+    Report(
+        "ivr-flows",
+        "Per IVR flow: sessions, results (routed, callback, voicemail, completed, hung up), "
+        "containment and mean time in the IVR, from the IVR's events.",
+        "analytics.reports.ivr:ivr_flows",
+    ),
+    Report(
+        "ivr-nodes",
+        "Per IVR flow and node: visits, contacts, hang-ups, timeouts, invalid input, every exit, "
+        "mean time in the node and reach rate.",
+        "analytics.reports.ivr:ivr_nodes",
+    ),
+    Report(
+        "csat",
+        "Post-contact survey answers per question, queue and agent: responses, mean score, CSAT "
+        "(share of 4-5) and dissatisfied (1-2).",
+        "analytics.reports.csat:csat",
     ),
 )
 

@@ -497,10 +497,11 @@ def test_no_contacts_is_an_empty_frame_with_the_columns(data: Data) -> None:
 def test_the_registry_names_every_report_of_the_issue() -> None:
     assert set(REPORTS) == {
         "queue-intervals", "agent-performance", "agent-not-ready", "abandons", "trends",
-        "dispositions", "geography", "repeat-contacts", "ivr-containment",
+        "dispositions", "geography", "repeat-contacts", "ivr-containment", "ivr-flows", "ivr-nodes",
+        "csat",
     }  # fmt: skip
     assert all(r.description for r in REPORTS.values())
-    assert "not recorded yet" in REPORTS["ivr-containment"].description
+    assert "imported history" in REPORTS["ivr-containment"].description
     with pytest.raises(ValueError, match="takes no option by"):
         REPORTS["abandons"].run(None, by="hour")  # type: ignore[arg-type]
 
