@@ -16,6 +16,8 @@ from fastapi import FastAPI, HTTPException, Query, WebSocket, WebSocketDisconnec
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from api.live import LiveView
+from api.recordings import router as recordings_router
+from api.trunks import router as trunks_router
 
 __all__ = ["create_app"]
 
@@ -35,6 +37,9 @@ def create_app(live: LiveView, reports: ReportRunner | None = None) -> FastAPI:
         version="0.1.0",
         description="Event-sourced contact center: live queue statistics and the wallboard.",
     )
+
+    app.include_router(recordings_router)  # serves app.state.recordings when the root attaches it
+    app.include_router(trunks_router)  # serves app.state.trunks when the root attaches it
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:

@@ -18,6 +18,7 @@ from processors.acd import acd_processor
 from processors.contacts import ContactRecorder
 from processors.decider import Processor
 from processors.live_stats import LiveStats
+from processors.trunk_stats import TrunkStats
 from streams import topics
 from streams.embedded import EmbeddedLog
 from streams.ports import EventLog
@@ -72,13 +73,13 @@ def open_log(settings: Settings) -> tuple[EventLog, Serde]:
     return log, Serde(log)  # type: ignore[arg-type]
 
 
-RUNNERS = ("acd", "cdr", "stats", "sink")
+RUNNERS = ("acd", "cdr", "stats", "trunks", "sink")
 """Every runner `open_pipeline` can build, in dependency order."""
 
 
 def build_processors() -> dict[str, Processor[Any]]:
     """Every processor ccx runs, by name, in dependency order."""
-    return {"acd": acd_processor(), "cdr": ContactRecorder(), "stats": LiveStats()}
+    return {"acd": acd_processor(), "cdr": ContactRecorder(), "stats": LiveStats(), "trunks": TrunkStats()}
 
 
 @dataclass

@@ -506,18 +506,66 @@ def ivr_run(
 
 
 @main.command("run")
-@click.argument("name", type=click.Choice(["acd", "cdr", "stats", "sink"]))
+@click.argument("name", type=click.Choice(["acd", "cdr", "stats", "trunks", "sink", "switchboard", "ami"]))
 @DATA_DIR
 @click.option("--until-idle", is_flag=True, help="Stop when there is nothing left to process.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
-def run_processor(name: str, data_dir: str | None, until_idle: bool, batch_size: int) -> None:
+@click.option(
+    "--switchboard-config", default=None, help="switchboard: YAML file [DATA_DIR/switchboard.yaml]."
+)
+@click.option("--ami-host", default="127.0.0.1", show_default=True, help="ami: the Asterisk manager host.")
+@click.option("--ami-port", default=5038, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--ami-user", default="ccx", show_default=True, help="ami: the manager.conf user.")
+@click.option(
+    "--ami-secret-env",
+    default="CCX_AMI_SECRET",
+    show_default=True,
+    help="ami: the environment variable holding the AMI secret (never give the secret itself).",
+)
+@click.option("--tenant", default=None, help="ami: tenant of the facts [env CCX_TENANT, default demo].")
+def run_processor(
+    name: str,
+    data_dir: str | None,
+    until_idle: bool,
+    batch_size: int,
+    switchboard_config: str | None,
+    ami_host: str,
+    ami_port: int,
+    ami_user: str,
+    ami_secret_env: str,
+    tenant: str | None,
+) -> None:
     """Run one processor (or the warehouse sink) exactly-once until stopped (SIGTERM).
 
     Configured by the CCX_* environment (backend, bootstrap, namespace, instance, warehouse);
-    beats a heartbeat that `python -m ccx.health run NAME` checks (docker-compose.yml)."""
+    beats a heartbeat that `python -m ccx.health run NAME` checks (docker-compose.yml).
+    `switchboard` maps switch facts to ACD commands and decisions to switch actions; `ami`
+    is the live Asterisk edge: facts into cc.telephony, cc.switch-actions performed
+    (docs/telephony.md)."""
+    import os
+
     from ccx.run import run_one
 
-    run_one(Settings.from_env(data_dir=data_dir), name, until_idle=until_idle, batch_size=batch_size)
+    settings = Settings.from_env(data_dir=data_dir, tenant=tenant)
+    if name == "ami":
+        from ccx.ami_live import run_ami
+        from telephony.ami.client import AmiConfig
+
+        secret = os.environ.get(ami_secret_env)
+        if not secret:
+            raise click.ClickException(f"set the AMI secret in the environment variable {ami_secret_env}")
+        run_ami(settings, AmiConfig(host=ami_host, port=ami_port, username=ami_user, secret=secret))
+        return
+    if name == "switchboard":
+        from ccx.switchboard import switchboard_processor
+
+        try:
+            switchboard_processor(settings, switchboard_config)
+        except (OSError, ValueError) as e:
+            raise click.ClickException(f"switchboard configuration: {e}") from None
+    run_one(
+        settings, name, until_idle=until_idle, batch_size=batch_size, switchboard_config=switchboard_config
+    )
 
 
 @main.command()
@@ -587,10 +635,14 @@ def api(data_dir: str | None, port: int, host: str) -> None:
     its own group (so it never takes the `stats` group of `ccx run stats`)."""
     from ccx.up import serve
     from processors.live_stats import LiveStats
+    from processors.trunk_stats import TrunkStats
 
     settings = Settings.from_env(data_dir=data_dir)
-    own = {"stats": LiveStats(name=f"stats-api-{settings.instance}")}
-    serve(settings, None, host=host, port=port, runners=("stats",), processors=own)
+    own: dict[str, Any] = {  # its own live stats and trunk monitor, under its own groups
+        "stats": LiveStats(name=f"stats-api-{settings.instance}"),
+        "trunks": TrunkStats(name=f"trunks-api-{settings.instance}"),
+    }
+    serve(settings, None, host=host, port=port, runners=("stats", "trunks"), processors=own)
 
 
 @main.group()
@@ -881,6 +933,54 @@ def dq(data_dir: str | None, as_json: bool) -> None:
     else:
         click.echo(render(results), nl=False)
     sys.exit(0 if all(r.success for r in results) else 1)
+
+
+@main.group()
+def recordings() -> None:
+    """Call recordings: search the catalog rebuilt from the log (docs/recordings.md)."""
+
+
+@recordings.command("search")
+@DATA_DIR
+@backend_options
+@click.option("--contact", "contact_id", default=None, help="Only this contact's (call id's) recordings.")
+@click.option("--agent", "agent_id", default=None, help="Only recordings this agent was on.")
+@click.option(
+    "--from", "start", default=None, help="Started at or after (ISO, UTC unless given, or epoch ms)."
+)
+@click.option("--to", "end", default=None, help="Started before (ISO or epoch ms).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--tenant", default=None, help="Tenant [env CCX_TENANT].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per recording.")
+def recordings_search(
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    contact_id: str | None,
+    agent_id: str | None,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    tenant: str | None,
+    as_json: bool,
+) -> None:
+    """Recordings by contact, agent and start time, newest first; exit 1 when none match."""
+    from ccx.recordings import as_dicts, catalog_from_log, render
+    from processors.recording_catalog import search
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    start_ms, end_ms = _at(start, "--from"), _at(end, "--to")
+    found = search(
+        catalog_from_log(settings), tenant or settings.tenant, contact_id, agent_id, start_ms, end_ms, limit
+    )
+    if as_json:
+        for row in as_dicts(found):
+            click.echo(json.dumps(row, sort_keys=True))
+    else:
+        click.echo(render(found), nl=False)
+    if not found:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

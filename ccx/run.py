@@ -23,13 +23,17 @@ from analytics.warehouse import Warehouse, open_warehouse
 from ccx.bootstrap import RUNNERS, build_processors, open_log
 from ccx.health import Heartbeat, heartbeat_path
 from ccx.settings import Settings
+from ccx.switchboard import switchboard_processor
 from processors.decider import Processor
 from streams.ports import EventLog
 from streams.runner import Runner, Sink
 
-__all__ = ["NAMES", "run_one"]
+__all__ = ["NAMES", "OPTIONAL", "run_one"]
 
-NAMES = RUNNERS
+OPTIONAL = ("switchboard",)
+"""Runners `ccx run` offers beside `RUNNERS`, outside the default pipeline (`ccx up`) and
+docker-compose: the switchboard only matters with a switch (docs/telephony.md)."""
+NAMES = (*RUNNERS, *OPTIONAL)
 PROGRESS_EVERY_S = 5.0
 POLL_TIMEOUT_S = 0.5
 """How long an idle poll waits for new records (it returns as soon as some arrive)."""
@@ -43,7 +47,9 @@ def _progress(name: str, runner: Runner) -> None:
     )
 
 
-def run_one(settings: Settings, name: str, *, until_idle: bool, batch_size: int) -> int:
+def run_one(
+    settings: Settings, name: str, *, until_idle: bool, batch_size: int, switchboard_config: str | None = None
+) -> int:
     """Run `name` until stopped (or until nothing is left, with `until_idle`); records handled."""
     if name not in NAMES:
         raise ValueError(f"unknown runner {name!r}; choose one of {', '.join(NAMES)}")
@@ -66,6 +72,8 @@ def run_one(settings: Settings, name: str, *, until_idle: bool, batch_size: int)
         if name == "sink":
             warehouse = open_warehouse(settings.warehouse, owner_info={"command": "ccx run sink"})
             target = WarehouseSink(warehouse)
+        elif name == "switchboard":
+            target = switchboard_processor(settings, switchboard_config)
         else:
             target = build_processors()[name]
         with Runner(target, log, serde, batch_size=batch_size, poll_timeout_s=poll_timeout) as runner:

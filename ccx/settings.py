@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["ENV_VARS", "Settings"]
+__all__ = ["ENV_VARS", "Settings", "parse_capacity"]
 
 ENV_VARS = (
     "CCX_DATA_DIR",
@@ -22,8 +22,20 @@ ENV_VARS = (
     "CCX_MIN_INSYNC_REPLICAS",
     "CCX_INSTANCE",
     "CCX_NAMESPACE",
+    "CCX_TRUNK_CAPACITY",
 )
 """Every environment variable ccx reads (docker-compose.yml is checked against this list)."""
+
+
+def parse_capacity(text: str) -> tuple[tuple[str, int], ...]:
+    """`TRUNK=CHANNELS,...` (e.g. `PJSIP/carrier=30`) as pairs; ValueError names a bad item."""
+    pairs: list[tuple[str, int]] = []
+    for item in filter(None, (i.strip() for i in text.split(","))):
+        trunk, _, channels = item.rpartition("=")
+        if not trunk or not channels.isdigit():
+            raise ValueError(f"CCX_TRUNK_CAPACITY: {item!r} is not TRUNK=CHANNELS")
+        pairs.append((trunk.strip(), int(channels)))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +54,8 @@ class Settings:
     """A prefix for every topic, group and transactional id (several ccx on one cluster)."""
     instance: str = "0"
     """This process's instance id: stable transactional ids, the API's own stats group."""
+    trunk_capacity: tuple[tuple[str, int], ...] = ()
+    """Channels per trunk (`PJSIP/carrier=30,PJSIP/backup=10`): the trunk monitor's Erlang B hint."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -58,6 +72,7 @@ class Settings:
             min_insync_replicas=int(os.environ.get("CCX_MIN_INSYNC_REPLICAS", "1")),
             namespace=os.environ.get("CCX_NAMESPACE", ""),
             instance=os.environ.get("CCX_INSTANCE", "0"),
+            trunk_capacity=parse_capacity(os.environ.get("CCX_TRUNK_CAPACITY", "")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

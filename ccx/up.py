@@ -98,6 +98,11 @@ def serve(
         LiveView(state=lambda: pipeline.stats.state, tenant=settings.tenant),
         reports=functools.partial(render_report, warehouse) if warehouse is not None else None,
     )
+    if "recording-catalog" in pipeline.runners:  # opt-in: GET /v1/recordings
+        app.state.recordings = (lambda: pipeline.runners["recording-catalog"].state, settings.tenant)
+    if "trunks" in pipeline.runners:  # GET /v1/trunks/live
+        trunks = pipeline.runners["trunks"]
+        app.state.trunks = (lambda: trunks.state, settings.tenant, dict(settings.trunk_capacity))
     print(f"ccx is up: wallboard {url}  (API {url}docs, data in {settings.data_dir})", flush=True)
     try:
         _Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()

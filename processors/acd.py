@@ -41,6 +41,7 @@ from processors.decider import DeciderProcessor, Invalid, Rejected
 from processors.dispatch import Draft
 from processors.schedule import schedule_problem
 from processors.strategies import STRATEGIES
+from schemas import recording_commands
 from schemas.agent import AgentLoggedIn, AgentLoggedOut
 from schemas.commands import (
     AcceptOffer,
@@ -93,6 +94,8 @@ from schemas.routing import CHANNELS, OVERFLOW_ACTIONS, OVERFLOW_WHEN, Capacity,
 __all__ = ["ACD", "PARTIES", "REJECTION_CODES", "acd_processor", "agent_defined"]
 
 PARTIES = ("caller", "agent", "system")
+# Commands on `cc.commands` another decider owns (processors.recordings): not the ACD's.
+_OTHERS = frozenset(getattr(recording_commands, n) for n in recording_commands.__all__)
 REJECTION_CODES = (
     "agent_already_logged_in",
     "agent_not_logged_in",
@@ -472,6 +475,8 @@ class ACD:
         self.scan = scan
 
     def decide(self, state: AcdState, command: Message[Any]) -> Sequence[object]:
+        if type(command.body) in _OTHERS:
+            return ()
         env = command.envelope
         return _decide(state.tenant(env.tenant), command.body, env.occurred_at, env.event_id, self.scan)
 

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent, cdr, commands, config, contact, ivr, legs, system, telephony
+from schemas import (
+    agent,
+    cdr,
+    commands,
+    config,
+    contact,
+    ivr,
+    legs,
+    recording_commands,
+    recordings,
+    switch_actions,
+    system,
+    telephony,
+)
 
 __all__ = ["BY_NAME", "CATALOG", "VERSIONS", "SchemaSpec", "spec_for"]
 
@@ -63,6 +76,9 @@ CATALOG: tuple[SchemaSpec, ...] = tuple(
     + _specs(legs, "ccx.leg")
     + _specs(ivr, "ccx.ivr")
     + _specs(telephony, "ccx.telephony")
+    + _specs(recordings, "ccx.recording")
+    + _specs(recording_commands, "ccx.command")
+    + _specs(switch_actions, "ccx.switch")
 )
 
 BY_NAME: dict[str, SchemaSpec] = {s.name: s for s in CATALOG}

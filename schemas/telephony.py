@@ -49,6 +49,7 @@ __all__ = [
     "RecordingResumed",
     "RecordingStarted",
     "RecordingStopped",
+    "SwitchActionFailed",
 ]
 
 
@@ -454,3 +455,20 @@ class ConferenceLeft:
     conference: str
     source_event: str
     ami_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchActionFailed:
+    """A switch action (`schemas.switch_actions`, on `cc.switch-actions`) the executor could
+    not perform: `action_id` is the action's event id, `action` its type, `channel` the
+    channel or endpoint it was about and `uniqueid` the channel id it set (Originate), else
+    "". `error` is "ActionFailed" (the switch answered `Response: Error`; `reason` is its
+    message), "ActionTimeout" or "NotConnected" (it may or may not have been done)."""
+
+    action_id: str
+    action: str
+    contact_id: str
+    channel: str
+    uniqueid: str
+    error: str
+    reason: str

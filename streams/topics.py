@@ -24,8 +24,10 @@ __all__ = [
     "CONTACT_LEGS",
     "IVR_EVENTS",
     "TELEPHONY",
+    "RECORDING_EVENTS",
     "COMMAND_RESULTS",
     "DEAD_LETTER",
+    "SWITCH_ACTIONS",
 ]
 
 
@@ -143,6 +145,20 @@ TELEPHONY = Topic(
         "resynchronising after a lost AMI connection come in the order the adapter learned them."
     ),
 )
+RECORDING_EVENTS = Topic(
+    "cc.recording-events",
+    "tenant",
+    _names("ccx.recording"),
+    public=True,
+    doc=(
+        "Call recordings: started, paused (card data) and resumed, stopped, stored at a location, "
+        "retention rules, legal holds, expiry and deletion (docs/recordings.md)."
+    ),
+    ordering=(
+        "Per tenant, in the order the recordings processor decided them; a recording's events are "
+        "never reordered (started, paused/resumed, stopped, stored, expired, deleted)."
+    ),
+)
 COMMAND_RESULTS = Topic(
     "cc.command-results",
     "tenant",
@@ -160,6 +176,21 @@ DEAD_LETTER = Topic(
     ordering="One partition: in the order the processors met the bad input.",
 )
 
+SWITCH_ACTIONS = Topic(
+    "cc.switch-actions",
+    "tenant",
+    _names("ccx.switch"),
+    doc=(
+        "What ccx asks the switch to do (originate an agent, bridge, redirect, hang up, record, "
+        "spy), decided by the switchboard and performed once each by the AMI executor, keyed by "
+        "the action's event id (docs/telephony.md)."
+    ),
+    ordering=(
+        "Per tenant, in the order the switchboard decided them; a contact's actions are never "
+        "reordered. Failures come back as `SwitchActionFailed` on `cc.telephony`."
+    ),
+)
+
 ALL: tuple[Topic, ...] = (
     COMMANDS,
     CONTACT_EVENTS,
@@ -169,8 +200,10 @@ ALL: tuple[Topic, ...] = (
     CONTACT_LEGS,
     IVR_EVENTS,
     TELEPHONY,
+    RECORDING_EVENTS,
     COMMAND_RESULTS,
     DEAD_LETTER,
+    SWITCH_ACTIONS,
 )
 
 _BY_TYPE: dict[str, Topic] = {}

@@ -333,9 +333,13 @@ class AmiClient:
         caller_id: str = "",
         timeout_ms: int = 30_000,
         variables: Mapping[str, str] | None = None,
+        channel_id: str = "",
     ) -> dict[str, str]:
-        """Originate `channel` (e.g. an agent's endpoint) into a dialplan place or an application."""
+        """Originate `channel` (e.g. an agent's endpoint) into a dialplan place or an application;
+        `channel_id` sets the new channel's unique id (Asterisk 13+), so its events are known."""
         fields = {"Channel": channel, "Timeout": str(timeout_ms), "Async": "true"}
+        if channel_id:
+            fields["ChannelId"] = channel_id
         if application:
             fields.update(Application=application, Data=data)
         else:

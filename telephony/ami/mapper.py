@@ -23,12 +23,12 @@ logs and dead-letters.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from schemas import telephony as t
+from schemas.channel_names import trunk_of
 
 __all__ = ["IGNORED", "AmiMapper", "Translation", "ami_time_ms", "trunk_of"]
 
@@ -64,7 +64,6 @@ _DEVICE = (
     "RINGINUSE",
     "ONHOLD",
 )
-_SUFFIX = re.compile(r"-[0-9a-fA-F]{8}(;\d)?$")
 _RESYNC_GONE = "gone when the AMI connection came back (hung up while it was down)"
 
 
@@ -129,12 +128,6 @@ def ami_time_ms(event: Event) -> int:
         return round(float(ts) * 1000)
     except ValueError:
         raise _Unmapped(f"Timestamp {ts!r} is not a number") from None
-
-
-def trunk_of(channel: str) -> str:
-    """The channel's name without its sequence suffix: `PJSIP/provider-0000002a` ->
-    `PJSIP/provider`, `Local/7711@ctx-0000000d;1` -> `Local/7711@ctx`."""
-    return _SUFFIX.sub("", channel)
 
 
 def _int(event: Event, key: str) -> int:

@@ -18,6 +18,17 @@ client is away (they change the channel model, so the next `CoreShowChannels` sh
 but are never sent). `resend` re-sends that many events from before the drop on the next
 connection, as a switch's duplicate delivery would. `inject` maps an event index to raw
 bytes sent just before that event (garbage, malformed frames).
+
+With `switch=True` it also plays the switch's side of ccx's actions (mode 1, the
+switchboard): an `Originate` creates the endpoint's channel (`Newchannel` with the
+requested `ChannelId` as `Uniqueid` and `Linkedid`, the requested context and exten, then
+`Newstate` Ringing) and then does what `agents[endpoint]` says: "answer" (`Newstate` Up
+after `answer_after` seconds, the default), "reject" (`Hangup` cause 21), "noanswer"
+(`Hangup` cause 19), "ring" (keeps ringing) or "error" (the Originate itself is answered
+`Response: Error`). A `Bridge` makes both channels enter one basic bridge (`BridgeEnter`),
+a `Hangup` hangs the channel up (`BridgeLeave` if bridged, `Hangup` with the cause).
+`push(*events)` sends events of the test's making (a caller arriving, hanging up) to the
+connected client at any time, through the same channel model.
 """
 
 from __future__ import annotations
@@ -46,6 +57,9 @@ class AmiServer:
         silent: Sequence[str] = (),
         early: int = 0,
         seed: int = 1,
+        switch: bool = False,
+        agents: Mapping[str, str] | None = None,
+        answer_after: float = 0.05,
     ) -> None:
         self.events = [dict(e) for e in events]
         self.username, self.secret = username, secret
@@ -66,6 +80,12 @@ class AmiServer:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._resend: tuple[int, int] | None = None
+        self.switch = switch
+        self.agents = dict(agents or {})
+        self.answer_after = answer_after
+        self._writer: asyncio.StreamWriter | None = None  # the connection that listed channels
+        self._seq = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -73,6 +93,8 @@ class AmiServer:
         return self.port
 
     async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -123,6 +145,11 @@ class AmiServer:
                     if request.get("Action") in self.silent:
                         continue
                     answer, more, close = self._answer(request)
+                    if self.switch and answer.get("Response") == "Success":
+                        reactions = self._react(request)
+                        for ev in reactions:
+                            self._apply(ev)
+                        more = [*more, *reactions]
                     writer.write(wire(answer))
                     for ev in more:
                         writer.write(wire(ev))
@@ -131,6 +158,7 @@ class AmiServer:
                         writer.close()
                         return
                     if request.get("Action") == "CoreShowChannels" and streaming is None:
+                        self._writer = writer
                         streaming = asyncio.create_task(self._stream(writer))
         except (ConnectionError, OSError):
             return
@@ -186,11 +214,90 @@ class AmiServer:
             key, message = channel_actions[action]
             if not req.get(key):
                 return error(f"{key} not specified"), [], False
+            if action == "Originate" and self.agents.get(req[key]) == "error":
+                return error("Originate failed"), [], False
             live = {ch.get("Channel") for ch in self.channels.values()}
             if action != "Originate" and req[key] not in live:
                 return error("No such channel"), [], False
             return ok(message), [], False
         return error("Invalid/unknown command"), [], False
+
+    # -- the switch's side of ccx's actions (switch=True) ---------------------------------
+
+    def _channel(self, name: str) -> dict[str, str] | None:
+        return next((ch for ch in self.channels.values() if ch.get("Channel") == name), None)
+
+    def _react(self, req: Mapping[str, str]) -> list[dict[str, str]]:
+        """The events an action causes right away (after its response); later ones are
+        scheduled."""
+        action = req.get("Action", "")
+        if action == "Originate" and not req.get("Application"):
+            self._seq += 1
+            endpoint = req["Channel"]
+            uid = req.get("ChannelId") or f"1700000000.{self._seq}"
+            ch = {"Channel": f"{endpoint}-{self._seq:08x}", "Uniqueid": uid, "Linkedid": uid}
+            ch |= {
+                "CallerIDNum": req.get("CallerID", ""),
+                "Context": req.get("Context", ""),
+                "Exten": req.get("Exten", ""),
+            }
+            behaviour = self.agents.get(endpoint, "answer")
+            events = [
+                {"Event": "Newchannel", **ch, "ChannelState": "0", "ChannelStateDesc": "Down"},
+                {"Event": "Newstate", **ch, "ChannelState": "5", "ChannelStateDesc": "Ringing"},
+            ]
+            if behaviour in ("reject", "noanswer"):
+                cause = {"reject": ("21", "Call Rejected"), "noanswer": ("19", "No answer")}[behaviour]
+                events.append({"Event": "Hangup", **ch, "Cause": cause[0], "Cause-txt": cause[1]})
+            elif behaviour == "answer":
+                up = {"Event": "Newstate", **ch, "ChannelState": "6", "ChannelStateDesc": "Up"}
+                self._later(self.answer_after, [up])
+            return events
+        if action == "Bridge":
+            self._seq += 1
+            bridge = f"bridge-{self._seq}"
+            out = []
+            for n, key in enumerate(("Channel1", "Channel2"), 1):
+                live = self._channel(req[key])
+                if live is not None:
+                    base = {k: live[k] for k in ("Channel", "Uniqueid", "Linkedid")}
+                    out.append({"Event": "BridgeEnter", **base, "BridgeUniqueid": bridge,
+                                "BridgeType": "basic", "BridgeNumChannels": str(n)})  # fmt: skip
+            return out
+        if action == "Hangup":
+            return self.hangup_events(req["Channel"], req.get("Cause", "16"))
+        return []
+
+    def hangup_events(self, channel: str, cause: str = "16") -> list[dict[str, str]]:
+        """What the switch reports when `channel` hangs up (nothing if it is not live)."""
+        ch = self._channel(channel)
+        if ch is None:
+            return []
+        base = {k: ch[k] for k in ("Channel", "Uniqueid", "Linkedid")}
+        out = []
+        if ch.get("BridgeId"):
+            out.append({"Event": "BridgeLeave", **base, "BridgeUniqueid": ch["BridgeId"]})
+        out.append({"Event": "Hangup", **base, "Cause": cause, "Cause-txt": "Normal Clearing"})
+        return out
+
+    def _later(self, delay: float, events: list[dict[str, str]]) -> None:
+        async def send() -> None:
+            await asyncio.sleep(delay)
+            await self.push(*events)
+
+        task = asyncio.create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def push(self, *events: Mapping[str, str]) -> None:
+        """Send events now to the client that listed the channels (and model them)."""
+        writer = self._writer
+        for ev in events:
+            self._apply(ev)
+            if writer is not None and not writer.is_closing():
+                writer.write(wire(dict(ev)))
+        if writer is not None and not writer.is_closing():
+            await writer.drain()
 
     async def _stream(self, writer: asyncio.StreamWriter) -> None:
         if self._resend is not None:  # duplicates of what the last connection delivered

@@ -25,6 +25,7 @@ from ccx.bootstrap import LOG_ADAPTERS, RUNNERS
 from ccx.cli import main as ccx_cli
 from ccx.health import Heartbeat, check_run, heartbeat_path
 from ccx.health import main as health_cli
+from ccx.run import OPTIONAL
 from ccx.settings import ENV_VARS, Settings
 from infra.kafka.local import DEFAULT_VERSION as KAFKA_VERSION
 
@@ -92,7 +93,9 @@ def test_the_ccx_services_are_the_topic_job_every_runner_the_clock_and_the_api()
     }
     assert {name: run_name(s) for name, s in CCX.items() if paths[name] == "run"} == {r: r for r in RUNNERS}
     run_choices = next(p for p in ccx_cli.commands["run"].params if p.name == "name").type
-    assert isinstance(run_choices, click.Choice) and set(run_choices.choices) == set(RUNNERS)
+    assert isinstance(run_choices, click.Choice)
+    # beside the compose runners: the optional ones (ccx.run.OPTIONAL) and the AMI edge
+    assert set(run_choices.choices) == {*RUNNERS, *OPTIONAL, "ami"}
 
 
 @pytest.mark.parametrize("name", sorted(CCX))
@@ -285,7 +288,10 @@ def test_published_ports_are_bound_to_loopback_only() -> None:
 
 
 def test_named_volumes_are_declared() -> None:
-    used = {v.split(":")[0] for s in SERVICES.values() for v in s.get("volumes", []) if not v.startswith("/")}
+    bind = ("/", "./")  # host paths (absolute, or relative to this file) are bind mounts
+    used = {
+        v.split(":")[0] for s in SERVICES.values() for v in s.get("volumes", []) if not v.startswith(bind)
+    }
     assert used <= set(COMPOSE.get("volumes") or {})
 
 

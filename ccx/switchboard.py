@@ -1,0 +1,69 @@
+"""The switchboard's configuration: a `switchboard:` section of a YAML file.
+
+```yaml
+switchboard:
+  holding_context: ccx-inbound      # calls entering this context are routed by ccx
+  dnis_queues: {"8000": sales, "8001": support}
+  default_queue: support            # other numbers ("" or absent: left alone)
+  agent_endpoints: {a1: PJSIP/a1, a2: SIP/desk-2}
+  endpoint_pattern: "PJSIP/{agent_id}"   # agents not listed ("" : none, offers declined)
+  agent_context: ccx-agent          # where agent legs are originated
+  agent_exten: s
+  record_file: "{contact_id}.wav"   # record every connected call ("" or absent: no)
+```
+
+`ccx run switchboard --switchboard-config FILE` reads FILE; without it,
+`<data dir>/switchboard.yaml` when it exists, else the defaults above (no queue: nothing
+is routed until a DNIS map or default queue is configured).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ccx.settings import Settings
+from processors.switchboard import Switchboard, SwitchboardConfig
+
+__all__ = ["config_path", "load_config", "switchboard_processor"]
+
+_MAPS = ("dnis_queues", "agent_endpoints")
+
+
+def load_config(path: Path) -> SwitchboardConfig:
+    """The `switchboard:` section of the YAML file `path`; unknown keys are a `ValueError`."""
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not YAML: {e}") from None
+    section = doc.get("switchboard", {}) if isinstance(doc, dict) else None
+    if not isinstance(section, dict):
+        raise ValueError(f"{path}: 'switchboard' must be a mapping")
+    known = {f.name for f in fields(SwitchboardConfig)}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown switchboard keys {unknown}; known: {sorted(known)}")
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key in _MAPS:
+            if not isinstance(value, dict):
+                raise ValueError(f"{path}: switchboard.{key} must be a mapping")
+            values[key] = {str(k): str(v) for k, v in value.items()}
+        else:
+            values[key] = "" if value is None else str(value)
+    return SwitchboardConfig(**values)
+
+
+def config_path(settings: Settings, given: str | None) -> Path | None:
+    if given:
+        return Path(given)
+    default = settings.data_dir / "switchboard.yaml"
+    return default if default.is_file() else None
+
+
+def switchboard_processor(settings: Settings, given: str | None = None) -> Switchboard:
+    path = config_path(settings, given)
+    return Switchboard(load_config(path) if path is not None else SwitchboardConfig())
