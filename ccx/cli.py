@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -68,6 +69,13 @@ def main() -> None:
 @click.option(
     "--no-drain", is_flag=True, help="Stop at the end of the duration instead of letting queues empty."
 )
+@click.option(
+    "--ivr",
+    "ivr_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="An IVR flow file every caller walks (seeded keypresses) before being routed.",
+)
 def simulate(
     data_dir: str | None,
     backend: str | None,
@@ -82,14 +90,25 @@ def simulate(
     as_json: bool,
     no_warehouse: bool,
     no_drain: bool,
+    ivr_file: str | None,
 ) -> None:
     """Simulate traffic fast-forward through the whole pipeline; print the summary.
 
     Arrivals stop after --duration; then, unless --no-drain, the simulation goes on until
     every contact is served or abandoned and every wrap-up is done, as when a queue closes.
+    With --ivr, callers first walk the flow; its events go to cc.ivr-events (docs/ivr.md).
     """
     from ccx.simulate import DEFAULT_START, parse_start, run_simulation
     from telephony.simulator import parse_duration
+
+    flow = None
+    if ivr_file is not None:
+        from ccx.ivr import FlowError, load_flow
+
+        try:
+            flow, _warnings = load_flow(Path(ivr_file))
+        except FlowError as e:
+            raise click.BadParameter("\n".join(e.problems), param_hint="--ivr") from None
 
     settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
     try:
@@ -109,6 +128,7 @@ def simulate(
         with_warehouse=not no_warehouse,
         progress=not as_json or sys.stderr.isatty(),
         drain=not no_drain,
+        ivr=flow,
     )
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
@@ -506,12 +526,22 @@ def ivr_run(
 
 
 @main.command("run")
-@click.argument("name", type=click.Choice(["acd", "cdr", "stats", "trunks", "sink", "switchboard", "ami"]))
+@click.argument(
+    "name",
+    type=click.Choice(
+        ["acd", "cdr", "stats", "trunks", "sink", "switchboard", "ivr", "queue-recorder", "ami"]
+    ),
+)
 @DATA_DIR
 @click.option("--until-idle", is_flag=True, help="Stop when there is nothing left to process.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
 @click.option(
-    "--switchboard-config", default=None, help="switchboard: YAML file [DATA_DIR/switchboard.yaml]."
+    "--switchboard-config",
+    default=None,
+    help="switchboard, ivr: YAML file [DATA_DIR/switchboard.yaml].",
+)
+@click.option(
+    "--queue-recorder-config", default=None, help="queue-recorder: YAML file [DATA_DIR/queue_recorder.yaml]."
 )
 @click.option("--ami-host", default="127.0.0.1", show_default=True, help="ami: the Asterisk manager host.")
 @click.option("--ami-port", default=5038, show_default=True, type=click.IntRange(1, 65535))
@@ -529,6 +559,7 @@ def run_processor(
     until_idle: bool,
     batch_size: int,
     switchboard_config: str | None,
+    queue_recorder_config: str | None,
     ami_host: str,
     ami_port: int,
     ami_user: str,
@@ -539,9 +570,10 @@ def run_processor(
 
     Configured by the CCX_* environment (backend, bootstrap, namespace, instance, warehouse);
     beats a heartbeat that `python -m ccx.health run NAME` checks (docker-compose.yml).
-    `switchboard` maps switch facts to ACD commands and decisions to switch actions; `ami`
-    is the live Asterisk edge: facts into cc.telephony, cc.switch-actions performed
-    (docs/telephony.md)."""
+    `switchboard` maps switch facts to ACD commands and decisions to switch actions; `ivr`
+    runs the IVR flows in front of the queue (docs/ivr.md); `queue-recorder` records the
+    calls Asterisk's app_queue routes as contact and agent events; `ami` is the live
+    Asterisk edge: facts into cc.telephony, cc.switch-actions performed (docs/telephony.md)."""
     import os
 
     from ccx.run import run_one
@@ -556,15 +588,27 @@ def run_processor(
             raise click.ClickException(f"set the AMI secret in the environment variable {ami_secret_env}")
         run_ami(settings, AmiConfig(host=ami_host, port=ami_port, username=ami_user, secret=secret))
         return
-    if name == "switchboard":
-        from ccx.switchboard import switchboard_processor
+    if name in ("switchboard", "ivr"):
+        from ccx.switchboard import ivr_processor, switchboard_processor
 
         try:
-            switchboard_processor(settings, switchboard_config)
+            (switchboard_processor if name == "switchboard" else ivr_processor)(settings, switchboard_config)
         except (OSError, ValueError) as e:
-            raise click.ClickException(f"switchboard configuration: {e}") from None
+            raise click.ClickException(f"{name} configuration: {e}") from None
+    if name == "queue-recorder":
+        from ccx.queue_recorder import queue_recorder_processor
+
+        try:
+            queue_recorder_processor(settings, queue_recorder_config)
+        except (OSError, ValueError) as e:
+            raise click.ClickException(f"queue recorder configuration: {e}") from None
     run_one(
-        settings, name, until_idle=until_idle, batch_size=batch_size, switchboard_config=switchboard_config
+        settings,
+        name,
+        until_idle=until_idle,
+        batch_size=batch_size,
+        switchboard_config=switchboard_config,
+        queue_recorder_config=queue_recorder_config,
     )
 
 

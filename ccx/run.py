@@ -22,17 +22,19 @@ from analytics.sink import WarehouseSink
 from analytics.warehouse import Warehouse, open_warehouse
 from ccx.bootstrap import RUNNERS, build_processors, open_log
 from ccx.health import Heartbeat, heartbeat_path
+from ccx.queue_recorder import queue_recorder_processor
 from ccx.settings import Settings
-from ccx.switchboard import switchboard_processor
+from ccx.switchboard import ivr_processor, switchboard_processor
 from processors.decider import Processor
 from streams.ports import EventLog
 from streams.runner import Runner, Sink
 
 __all__ = ["NAMES", "OPTIONAL", "run_one"]
 
-OPTIONAL = ("switchboard",)
+OPTIONAL = ("switchboard", "ivr", "queue-recorder")
 """Runners `ccx run` offers beside `RUNNERS`, outside the default pipeline (`ccx up`) and
-docker-compose: the switchboard only matters with a switch (docs/telephony.md)."""
+docker-compose: the switchboard and the IVR (ccx routes) and the queue recorder (the switch
+routes) only matter with a switch (docs/telephony.md, docs/ivr.md)."""
 NAMES = (*RUNNERS, *OPTIONAL)
 PROGRESS_EVERY_S = 5.0
 POLL_TIMEOUT_S = 0.5
@@ -48,7 +50,13 @@ def _progress(name: str, runner: Runner) -> None:
 
 
 def run_one(
-    settings: Settings, name: str, *, until_idle: bool, batch_size: int, switchboard_config: str | None = None
+    settings: Settings,
+    name: str,
+    *,
+    until_idle: bool,
+    batch_size: int,
+    switchboard_config: str | None = None,
+    queue_recorder_config: str | None = None,
 ) -> int:
     """Run `name` until stopped (or until nothing is left, with `until_idle`); records handled."""
     if name not in NAMES:
@@ -74,6 +82,10 @@ def run_one(
             target = WarehouseSink(warehouse)
         elif name == "switchboard":
             target = switchboard_processor(settings, switchboard_config)
+        elif name == "ivr":
+            target = ivr_processor(settings, switchboard_config)
+        elif name == "queue-recorder":
+            target = queue_recorder_processor(settings, queue_recorder_config)
         else:
             target = build_processors()[name]
         with Runner(target, log, serde, batch_size=batch_size, poll_timeout_s=poll_timeout) as runner:

@@ -1,7 +1,8 @@
 """`ccx simulate`: a fast-forward run of the whole pipeline on simulated time, and its summary.
 
 simulate → log → ACD → CDR builder and live stats → warehouse sink, all in this process,
-deterministic for a seed. The summary is read from the live-stats projection, the same
+deterministic for a seed. With an IVR flow (`--ivr`), callers walk it before they are routed
+(`telephony.simulator`, "IVR"). The summary is read from the live-stats projection, the same
 numbers the wallboard shows.
 """
 
@@ -18,6 +19,7 @@ from ccx.driver import SimulationDriver
 from ccx.settings import Settings
 from processors.live_stats import totals
 from streams import topics
+from telephony.ivr.model import Flow
 from telephony.simulator import SimConfig, Simulator
 
 __all__ = ["DEFAULT_START", "DRAIN_LIMIT_MS", "parse_start", "run_simulation", "summary"]
@@ -67,6 +69,7 @@ def run_simulation(
     with_warehouse: bool = True,
     progress: bool = True,
     drain: bool = True,
+    ivr: Flow | None = None,
 ) -> dict[str, Any]:
     pipeline = open_pipeline(settings, with_warehouse=with_warehouse, owner_info={"command": "ccx simulate"})
     try:
@@ -75,7 +78,7 @@ def run_simulation(
                 f"{settings.log_location} already holds a log; ccx simulate starts a fresh "
                 "simulation, so give it an empty --data-dir (or another --namespace on Kafka)"
             )
-        driver = SimulationDriver(pipeline, Simulator(config, seed, start_ms), settings.tenant, start_ms)
+        driver = SimulationDriver(pipeline, Simulator(config, seed, start_ms, ivr), settings.tenant, start_ms)
         driver.setup()
         with tqdm(
             total=duration_ms // 1000, unit="sim-s", file=sys.stderr, disable=not progress, desc="simulating"

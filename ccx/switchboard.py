@@ -10,11 +10,18 @@ switchboard:
   agent_context: ccx-agent          # where agent legs are originated
   agent_exten: s
   record_file: "{contact_id}.wav"   # record every connected call ("" or absent: no)
+  dnis_flows: {"8002": bank-main}   # these numbers go through an IVR flow first
+  default_flow: ""                  # the flow of other numbers ("": none)
+  play_context: ccx-play            # where IVR prompts are played
+ivr:
+  flows: [ivr/main.yaml]            # flow files, relative to this file (`ccx run ivr`)
 ```
 
-`ccx run switchboard --switchboard-config FILE` reads FILE; without it,
-`<data dir>/switchboard.yaml` when it exists, else the defaults above (no queue: nothing
-is routed until a DNIS map or default queue is configured).
+`ccx run switchboard --switchboard-config FILE` (and `ccx run ivr`, the IVR in front of
+the queue: `telephony.ivr.live`) reads FILE; without it, `<data dir>/switchboard.yaml`
+when it exists, else the defaults above (no queue: nothing is routed until a DNIS map or
+default queue is configured). Both read the same `switchboard:` section, so they agree on
+which calls go through a flow.
 """
 
 from __future__ import annotations
@@ -25,12 +32,15 @@ from typing import Any
 
 import yaml
 
+from ccx.ivr import FlowError, load_flow
 from ccx.settings import Settings
 from processors.switchboard import Switchboard, SwitchboardConfig
+from telephony.ivr.live import LiveIvr
+from telephony.ivr.model import Flow
 
-__all__ = ["config_path", "load_config", "switchboard_processor"]
+__all__ = ["config_path", "ivr_processor", "load_config", "load_flows", "switchboard_processor"]
 
-_MAPS = ("dnis_queues", "agent_endpoints")
+_MAPS = ("dnis_queues", "agent_endpoints", "dnis_flows")
 
 
 def load_config(path: Path) -> SwitchboardConfig:
@@ -67,3 +77,34 @@ def config_path(settings: Settings, given: str | None) -> Path | None:
 def switchboard_processor(settings: Settings, given: str | None = None) -> Switchboard:
     path = config_path(settings, given)
     return Switchboard(load_config(path) if path is not None else SwitchboardConfig())
+
+
+def load_flows(path: Path) -> list[Flow]:
+    """The flows the `ivr:` section's `flows` list names (paths relative to `path`'s folder);
+    a flow that does not validate is a `ValueError` listing its problems."""
+    doc = yaml.safe_load(path.read_text()) or {}
+    section = doc.get("ivr", {}) if isinstance(doc, dict) else None
+    if not isinstance(section, dict) or set(section) - {"flows"}:
+        raise ValueError(f"{path}: 'ivr' must be a mapping with 'flows' (a list of flow files)")
+    files = section.get("flows", []) or []
+    if not isinstance(files, list):
+        raise ValueError(f"{path}: ivr.flows must be a list of flow files")
+    flows: list[Flow] = []
+    for name in files:
+        file = path.parent / str(name)
+        try:
+            flow, _warnings = load_flow(file)
+        except FlowError as e:
+            raise ValueError("\n".join(e.problems)) from None
+        except OSError as e:
+            raise ValueError(f"{path}: ivr.flows: {e}") from None
+        flows.append(flow)
+    return flows
+
+
+def ivr_processor(settings: Settings, given: str | None = None) -> LiveIvr:
+    """`ccx run ivr`: the flows and the call routing of the switchboard's configuration file."""
+    path = config_path(settings, given)
+    if path is None:
+        return LiveIvr([], SwitchboardConfig())
+    return LiveIvr(load_flows(path), load_config(path))

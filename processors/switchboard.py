@@ -7,7 +7,8 @@ decisions), and writes commands to `cc.commands` and actions to `cc.switch-actio
 
 | input | output |
 | --- | --- |
-| `CallStarted` in the holding context | `RouteContact` (queue from the DNIS map) |
+| `CallStarted` in the holding context | `RouteContact` (queue from the DNIS map); none with a flow |
+| `IvrEnded` of a call in the IVR | routed, callback: wait for the ACD (caller gone: `HangUpContact`) |
 | `ContactOffered` of one of its contacts | `OriginateAgent` (the agent's endpoint) |
 | `ChannelAnswered` of an agent leg | `AcceptOffer` |
 | `ContactConnected` | `BridgeCall` (and `StartRecording` when configured) |
@@ -18,6 +19,11 @@ decisions), and writes commands to `cc.commands` and actions to `cc.switch-actio
 | `ContactEnded`, `ContactBlocked` | `HangupChannel` of whatever is still up |
 | `CallHeld` / `CallResumed` on a connected call | `HoldContact` / `ResumeContact` |
 | `SwitchActionFailed` of an `OriginateAgent` / `BridgeCall` | `DeclineOffer` / `HangUpContact` party system |
+
+A call whose DNIS has an IVR flow (`SwitchboardConfig.flow_for`) goes through the IVR
+processor (`telephony.ivr.live`) first: it sends the `RouteContact` its flow decides, and
+the switchboard takes the call over from the ACD's decisions as usual. A caller hanging up
+in the IVR is the IVR's (no `HangUpContact`: the ACD never knew the contact).
 
 A call's contact id is its call id (Asterisk's `Linkedid`); channels are known by their
 unique id: the caller's from `CallStarted`, an agent leg's because the switchboard names
@@ -44,6 +50,7 @@ from processors.decider import Invalid
 from processors.pmap import PMap
 from schemas import commands as c
 from schemas import contact as ev
+from schemas import ivr as iv
 from schemas import switch_actions as a
 from schemas import telephony as t
 from schemas.envelope import Message, derive
@@ -57,6 +64,7 @@ NORMAL, REJECTED = 16, 21
 GONE_MEMORY = 10_000
 _FACTS = tuple(getattr(t, n) for n in t.__all__)
 _EVENTS = tuple(getattr(ev, n) for n in ev.__all__)
+_IVR_EVENTS = tuple(getattr(iv, n) for n in iv.__all__ if isinstance(getattr(iv, n), type))
 _CHANNEL_FACTS = (t.CallStarted, t.ChannelAnswered, t.CallHungUp, t.CallHeld, t.CallResumed)
 
 
@@ -70,6 +78,11 @@ class SwitchboardConfig:
     ("": no endpoint, their offers are declined). Agent legs are originated into
     `agent_context`/`agent_exten`. `record_file` (a pattern with `{contact_id}`), when set,
     records every connected call.
+
+    `dnis_flows` maps a dialled number to an IVR flow id, `default_flow` the other calls
+    entering `holding_context` ("": none): such a call goes through the IVR processor
+    (`telephony.ivr.live`) first, which sends the `RouteContact` its flow decides; a flow
+    wins over a queue. `play_context` is where prompts are played (`PlayPrompt`).
     """
 
     holding_context: str = "ccx-inbound"
@@ -80,9 +93,16 @@ class SwitchboardConfig:
     agent_context: str = "ccx-agent"
     agent_exten: str = "s"
     record_file: str = ""
+    dnis_flows: Mapping[str, str] = field(default_factory=dict)
+    default_flow: str = ""
+    play_context: str = "ccx-play"
 
     def queue_for(self, dnis: str) -> str:
         return self.dnis_queues.get(dnis, self.default_queue)
+
+    def flow_for(self, dnis: str) -> str:
+        """The IVR flow a call to `dnis` entering the holding context goes through ("": none)."""
+        return self.dnis_flows.get(dnis, self.default_flow)
 
     def endpoint_for(self, agent_id: str) -> str:
         endpoint = self.agent_endpoints.get(agent_id)
@@ -121,6 +141,8 @@ class Call:
     agent_id: str = ""  # the connected agent
     held: bool = False
     legs: Mapping[str, Leg] = field(default_factory=dict)
+    in_ivr: bool = False
+    """In an IVR flow: the ACD does not know the contact until the flow routes it."""
 
     def leg(self, agent_id: str, **changes: Any) -> Call:
         return replace(self, legs={**self.legs, agent_id: replace(self.legs[agent_id], **changes)})
@@ -211,7 +233,7 @@ class Switchboard:
 
     name = "switchboard"
     version = 1
-    inputs: tuple[str, ...] = ("cc.telephony", "cc.contact-events")
+    inputs: tuple[str, ...] = ("cc.telephony", "cc.contact-events", "cc.ivr-events")
     outputs: tuple[str, ...] = ("cc.commands", "cc.switch-actions")
 
     def __init__(self, config: SwitchboardConfig | None = None) -> None:
@@ -230,8 +252,14 @@ class Switchboard:
             self._fact(d, message)
         elif isinstance(body, _EVENTS):
             self._event(d, message)
+        elif isinstance(body, iv.IvrEnded):
+            self._ivr_ended(d, body)
+        elif isinstance(body, _IVR_EVENTS):
+            pass  # the other IVR events: the IVR processor's business
         else:
-            raise Invalid(f"the switchboard reads switch facts and contact events, not {type(body).__name__}")
+            raise Invalid(
+                f"the switchboard reads switch facts, contact and IVR events, not {type(body).__name__}"
+            )
         if d.board is board and not d.out:
             return state, ()
         outputs = [_stamp(message, b, i) for i, b in enumerate(d.out)]
@@ -269,7 +297,7 @@ class Switchboard:
                 call = self._agent_gone(d, call, agent_id, body.cause)
             case t.CallHungUp():
                 if call.caller != "down":
-                    if not call.ended and call.caller == "up":
+                    if not call.ended and call.caller == "up" and not call.in_ivr:
                         d.out.append(c.HangUpContact(call.contact_id, "caller"))
                     call = replace(call, caller="down")
                     for other in sorted(call.legs):
@@ -302,12 +330,33 @@ class Switchboard:
                     return
         if f.context != self.config.holding_context or f.uniqueid in d.board.gone:
             return
-        queue_id = self.config.queue_for(f.dnis)
         contact_id = f.call_id or f.uniqueid
-        if not queue_id or contact_id in d.board.calls:
+        if contact_id in d.board.calls:
+            return
+        if self.config.flow_for(f.dnis):  # the IVR processor starts the flow on the same fact
+            d.put(Call(contact_id, f.call_id, f.uniqueid, f.channel, in_ivr=True))
+            return
+        queue_id = self.config.queue_for(f.dnis)
+        if not queue_id:
             return
         d.out.append(c.RouteContact(contact_id, queue_id, "voice", 0, f.ani, f.dnis))
         d.put(Call(contact_id, f.call_id, f.uniqueid, f.channel))
+
+    def _ivr_ended(self, d: _Draft, e: iv.IvrEnded) -> None:
+        """The flow of a call in the IVR ended. Routed (or a callback): the IVR processor
+        appended its `RouteContact` in the same commit as this event, so a `HangUpContact`
+        decided now follows it on `cc.commands` — the caller who left meanwhile abandons.
+        Else the IVR processor closes the call (hang-up, voicemail): forget it."""
+        call = d.call(e.contact_id)
+        if call is None or not call.in_ivr:
+            return
+        if e.result in ("routed", "callback"):
+            call = replace(call, in_ivr=False)
+            if call.caller != "up" and not call.ended:
+                d.out.append(c.HangUpContact(call.contact_id, "caller"))
+            d.put(call)
+            return
+        d.put(replace(call, in_ivr=False, ended=True, caller="down"))
 
     def _named(self, d: _Draft, call: Call, agent_id: str, channel: str) -> None:
         """The agent leg's channel name is known now; a leg already asked to close closes."""

@@ -18,6 +18,7 @@ __all__ = [
     "BridgeCall",
     "HangupChannel",
     "OriginateAgent",
+    "PlayPrompt",
     "RedirectCall",
     "Spy",
     "StartRecording",
@@ -61,6 +62,22 @@ class RedirectCall:
     channel: str
     context: str
     exten: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayPrompt:
+    """Play a prompt of the IVR to the caller on `channel`: `prompt` is a sound file
+    (`welcome`, without extension as Asterisk's Playback takes it) or text to speak; the
+    switch reports the end as `PromptFinished` with the same `play_id` (the interpreter's
+    id of this play). The AMI executor sets `CCX_PROMPT`/`CCX_PLAY_ID` on the channel and
+    redirects it to the dialplan context `context` (`ccx-play`)."""
+
+    contact_id: str
+    channel: str
+    prompt: str
+    play_id: str
+    tts: bool
+    context: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ __all__ = [
     "DialEnded",
     "DialStarted",
     "DtmfReceived",
+    "PromptFinished",
     "QueueCallerAbandoned",
     "QueueCallerJoined",
     "QueueCallerLeft",
@@ -180,6 +181,22 @@ class DtmfReceived:
     digit: str
     direction: str
     duration_ms: int
+    source_event: str
+    ami_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class PromptFinished:
+    """An IVR prompt (`PlayPrompt` on `cc.switch-actions`) ended on a channel: the dialplan's
+    `UserEvent(CcxPromptFinished)` in `ccx-play` after `Playback`. `play_id` is the action's
+    play id, `status` Asterisk's `PLAYBACKSTATUS` (`SUCCESS`, `FAILED`: a missing file)."""
+
+    call_id: str
+    channel: str
+    uniqueid: str
+    play_id: str
+    prompt: str
+    status: str
     source_event: str
     ami_time: int
 

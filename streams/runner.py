@@ -27,6 +27,9 @@ idempotent: a crash between write and commit writes the batch again) and commits
 positions. Only the handling of a batch differs (`_handle`); restore, snapshots and the
 loop are one code path. A sink does not re-run its tail on restore (that would only
 re-decode it): its dead letters' times come from its last snapshot until a good record.
+
+A processor whose state may hold what must never be persisted (the IVR's sensitive digits)
+defines `snapshot_ok(state)`: while it says no, a due snapshot waits for a later commit.
 """
 
 from __future__ import annotations
@@ -162,6 +165,7 @@ class Runner:
         self._rebalances = 0
         self._base: dict[TopicPartition, int] = {}  # committed positions as last known here
         self._aborts_in_a_row = 0
+        self._snapshot_due = False
         self._consumer = log.consumer(self.name, list(target.inputs))
         try:
             self._restore(initial)
@@ -201,6 +205,13 @@ class Runner:
         return state, outputs, dead
 
     # -- snapshots
+
+    def _snapshot_ok(self, state: Any) -> bool:
+        """A processor may veto a snapshot of a state it must not persist (`snapshot_ok(state)`,
+        the IVR's sensitive digits): the snapshot is then taken at the first commit after
+        it allows one."""
+        ok = getattr(self.processor, "snapshot_ok", None)
+        return ok is None or bool(ok(state))
 
     def _pack(self, state: Any, times: Times) -> bytes:
         return _SNAP.pack(_SNAP_MAGIC, self.version) + pickle.dumps((state, times), pickle.HIGHEST_PROTOCOL)
@@ -309,7 +320,8 @@ class Runner:
             return
         positions = self._consumer.positions()
         snapshot = None
-        if (self.batches + 1) % self.snapshot_every == 0:
+        self._snapshot_due = self._snapshot_due or (self.batches + 1) % self.snapshot_every == 0
+        if self._snapshot_due and self._snapshot_ok(p.state):
             snapshot = Snapshot(self._pack(p.state, p.times), positions)
         try:
             self.log.commit(self.name, p.outputs, positions, snapshot)
@@ -323,6 +335,8 @@ class Runner:
         self.outputs += len(p.outputs) - p.dead
         self.dead_letters += p.dead
         self.batches += 1
+        if snapshot is not None:
+            self._snapshot_due = False
 
     def run_once(self) -> int:
         """Poll, handle and commit one batch; the number of input records handled. A commit

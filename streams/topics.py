@@ -68,7 +68,10 @@ CONTACT_EVENTS = Topic(
     "tenant",
     _names("ccx.contact"),
     public=True,
-    doc="Contact lifecycle decided by the ACD, in decision order per tenant.",
+    doc=(
+        "Contact lifecycle decided by the ACD, in decision order per tenant (for a switch-routed "
+        "tenant, recorded from app_queue by the queue recorder instead: one writer per tenant)."
+    ),
     ordering="Per tenant, in decision order; a contact's events are never reordered.",
 )
 AGENT_EVENTS = Topic(
@@ -76,7 +79,10 @@ AGENT_EVENTS = Topic(
     "tenant",
     _names("ccx.agent"),
     public=True,
-    doc="Agent login and state transitions, in decision order per tenant.",
+    doc=(
+        "Agent login and state transitions, in decision order per tenant (written by the ACD, or "
+        "by the queue recorder for a switch-routed tenant)."
+    ),
     ordering=(
         "Per tenant, in decision order. Not ordered against `cc.contact-events`: a reader of "
         "both joins them by `causation_id` (the command both came from) and `occurred_at`."
@@ -136,8 +142,8 @@ TELEPHONY = Topic(
     _names("ccx.telephony"),
     doc=(
         "Facts from the switch (the AMI adapter): calls started, ringing, answered, bridged, held, "
-        "transferred and hung up, DTMF, app_queue caller and member events, recordings and "
-        "conferences, each naming the AMI event it came from (docs/telephony.md)."
+        "transferred and hung up, DTMF, IVR prompts finished, app_queue caller and member events, "
+        "recordings and conferences, each naming the AMI event it came from (docs/telephony.md)."
     ),
     ordering=(
         "Per tenant, in the order the switch reported them; a call's facts (correlation id = the "
@@ -181,13 +187,14 @@ SWITCH_ACTIONS = Topic(
     "tenant",
     _names("ccx.switch"),
     doc=(
-        "What ccx asks the switch to do (originate an agent, bridge, redirect, hang up, record, "
-        "spy), decided by the switchboard and performed once each by the AMI executor, keyed by "
-        "the action's event id (docs/telephony.md)."
+        "What ccx asks the switch to do (originate an agent, bridge, redirect, play an IVR prompt, "
+        "hang up, record, spy), decided by the switchboard and the IVR processor and performed once "
+        "each by the AMI executor, keyed by the action's event id (docs/telephony.md)."
     ),
     ordering=(
-        "Per tenant, in the order the switchboard decided them; a contact's actions are never "
-        "reordered. Failures come back as `SwitchActionFailed` on `cc.telephony`."
+        "Per tenant, in the order the switchboard (or the IVR processor) decided them; a contact's "
+        "actions from one processor are never reordered. Failures come back as "
+        "`SwitchActionFailed` on `cc.telephony`."
     ),
 )
 

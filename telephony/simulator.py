@@ -23,19 +23,40 @@ simulator's current time.
 patience, talk time) come from one random stream consumed only at arrivals, and agents'
 behaviour from another. So the same seed offers the *same traffic* to two ACD strategies
 however differently they route it, which makes their comparison much sharper.
+
+**IVR** (`ivr=flow`, `ccx simulate --ivr FLOW.yaml`): each caller first walks the flow with
+seeded keypresses (`telephony.sim_ivr.walk`, from a random stream of its own, so the
+traffic is the same as without the IVR); the flow's events are emitted at their times (to
+`cc.ivr-events`), and a caller whose flow routes it (a route or callback node) is routed
+when the flow says, to its drawn queue (the flow's queue names and skills are the flow's
+own, not the simulation's), with the flow's priority; the caller's patience starts then.
+Callers the flow keeps (voicemail, hang-up nodes, hanging up) are never routed. Without a
+flow nothing changes, byte for byte.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.commands import DefineAgent, DefineQueue, LogInAgent, RouteContact, SetAgentReady
+from schemas.commands import (
+    DefineAgent,
+    DefineQueue,
+    LogInAgent,
+    RequestCallback,
+    RouteContact,
+    SetAgentReady,
+)
 from schemas.envelope import Envelope, Message, derive_event_id
+from schemas.ivr import IvrEnded
+from telephony.ivr.messages import Contact
+from telephony.ivr.model import Flow
 from telephony.sim_agents import Action, AgentBehaviour, SimAgent, SimContact
 from telephony.sim_config import AgentSpec, BreakSpec, QueueSpec, SimConfig, parse_duration, parse_rate
+from telephony.sim_ivr import walk
 from telephony.sim_random import CallerPool, exponential_ms, lognormal_ms
 from telephony.sim_schedule import Schedule
 
@@ -74,8 +95,11 @@ class SimStats:
 class Simulator:
     """Seeded callers and agents reacting to the ACD; time only through the arguments."""
 
-    def __init__(self, config: SimConfig, seed: int, start_ms: int) -> None:
+    def __init__(self, config: SimConfig, seed: int, start_ms: int, ivr: Flow | None = None) -> None:
         self.config = config
+        self._ivr = ivr
+        self._ivr_rng = random.Random(f"ivr:{seed}")
+        self._in_ivr = 0
         self.seed = seed
         self._ns = f"sim:{seed}"
         self._n = 0
@@ -150,7 +174,7 @@ class Simulator:
 
     def busy(self) -> bool:
         """Whether any simulated contact is still waiting, talking, or in its agent's wrap-up."""
-        return bool(self._contacts) or self._behaviour.wrapping() > 0
+        return bool(self._contacts) or self._behaviour.wrapping() > 0 or self._in_ivr > 0
 
     def stats(self) -> SimStats:
         return SimStats(
@@ -181,11 +205,48 @@ class Simulator:
         ani = self._callers.ani(rng)
         patience_ms = exponential_ms(rng, cfg.patience_mean_s)
         talk_ms = lognormal_ms(rng, cfg.talk_mean_s, cfg.talk_sigma)
+        if self._ivr is not None:
+            self._enter_ivr(self._ivr, queue, contact_id, ani, patience_ms, talk_ms, t)
+            return None
         contact = SimContact(contact_id, queue.queue_id, talk_ms)
         self._contacts[contact_id] = contact
         contact.pending.append(self._schedule.push(t + patience_ms, self._behaviour.abandon(contact_id)))
         body = RouteContact(contact_id, queue.queue_id, "voice", priority, ani, queue.dnis)
         return self._emit(t, body, contact_id, "simulator")
+
+    def _enter_ivr(
+        self, flow: Flow, queue: QueueSpec, contact_id: str, ani: str, patience_ms: int, talk_ms: int, t: int
+    ) -> None:
+        """Schedule the caller's walk through the flow: its events at their times, then the
+        routing (when the flow routes) as `_arrive` does it."""
+        self._in_ivr += 1
+        for at, body in walk(flow, Contact(contact_id, ani, queue.dnis), self._ivr_rng, t):
+            if isinstance(body, RouteContact):
+                route = RouteContact(contact_id, queue.queue_id, "voice", body.priority, ani, queue.dnis)
+                self._schedule.push(at, self._route_after_ivr(route, patience_ms, talk_ms))
+            elif not isinstance(body, RequestCallback):  # a callback waits in the queue as a call
+                self._schedule.push(at, self._ivr_event(body, contact_id))
+
+    def _ivr_event(self, body: object, contact_id: str) -> Callable[[int], Message[Any]]:
+        def act(t: int) -> Message[Any]:
+            if isinstance(body, IvrEnded):
+                self._in_ivr -= 1
+            return self._emit(t, body, contact_id, "ivr")
+
+        return act
+
+    def _route_after_ivr(
+        self, route: RouteContact, patience_ms: int, talk_ms: int
+    ) -> Callable[[int], Message[Any]]:
+        def act(t: int) -> Message[Any]:
+            contact = SimContact(route.contact_id, route.queue_id, talk_ms)
+            self._contacts[route.contact_id] = contact
+            contact.pending.append(
+                self._schedule.push(t + patience_ms, self._behaviour.abandon(route.contact_id))
+            )
+            return self._emit(t, route, route.contact_id, "simulator")
+
+        return act
 
     # -- envelopes ------------------------------------------------------------------------
 

@@ -355,6 +355,10 @@ class AmiClient:
         fields = {"Channel": channel, "Context": context, "Exten": exten, "Priority": priority}
         return await self.send_action("Redirect", fields)
 
+    async def setvar(self, channel: str, variable: str, value: str) -> dict[str, str]:
+        """Set a channel variable (`Setvar`), e.g. the prompt an IVR play redirects to."""
+        return await self.send_action("Setvar", {"Channel": channel, "Variable": variable, "Value": value})
+
     async def bridge(self, channel1: str, channel2: str, *, tone: bool = False) -> dict[str, str]:
         """Bridge two live channels (e.g. a waiting caller and the agent who answered)."""
         fields = {"Channel1": channel1, "Channel2": channel2, "Tone": "yes" if tone else "no"}

@@ -9,6 +9,7 @@ with the `AmiClient`'s actions:
 | | channel variables `CCX_CONTACT`, `CCX_ACTION` (the action id), `CCX_CALLER` (caller channel) |
 | `BridgeCall` | `Bridge` of the caller and agent channels |
 | `RedirectCall` | `Redirect` |
+| `PlayPrompt` | `Setvar` `CCX_PROMPT`, `CCX_PROMPT_TTS` (1/0), `CCX_PLAY_ID`; `Redirect` to `ccx-play` |
 | `HangupChannel` | `Hangup` with the cause |
 | `StartRecording` / `StopRecording` | `MixMonitor` / `StopMixMonitor` |
 | `Spy` | `Originate` of the supervisor into `ChanSpy` (monitor, whisper, barge) |
@@ -72,6 +73,8 @@ class ActionPort(Protocol):
     ) -> dict[str, str]: ...
 
     async def hangup(self, channel: str, cause: int = 16) -> dict[str, str]: ...
+
+    async def setvar(self, channel: str, variable: str, value: str) -> dict[str, str]: ...
 
     async def mixmonitor(self, channel: str, file: str, options: str = "b") -> dict[str, str]: ...
 
@@ -158,6 +161,11 @@ class Executor:
                 await c.redirect(body.channel, body.context, body.exten)
             case a.HangupChannel():
                 await c.hangup(body.channel, body.cause)
+            case a.PlayPrompt():
+                await c.setvar(body.channel, "CCX_PROMPT", body.prompt)
+                await c.setvar(body.channel, "CCX_PROMPT_TTS", "1" if body.tts else "0")
+                await c.setvar(body.channel, "CCX_PLAY_ID", body.play_id)
+                await c.redirect(body.channel, body.context, "s")
             case a.StartRecording():
                 await c.mixmonitor(body.channel, body.file)
             case a.StopRecording():

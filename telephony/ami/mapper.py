@@ -49,7 +49,7 @@ IGNORED = frozenset(
         "NewPeerAccount", "Newexten", "OriginateResponse", "PeerStatus", "Pickup", "QueueEntry",
         "QueueMember", "QueueParams", "QueueStatusComplete", "QueueSummary", "QueueSummaryComplete",
         "RTCPReceived", "RTCPSent", "Registry", "Reload", "Shutdown", "SoftHangupRequest", "Status",
-        "StatusComplete", "SuccessfulAuth", "UserEvent", "VarSet",
+        "StatusComplete", "SuccessfulAuth", "VarSet",
     }
 )  # fmt: skip
 
@@ -177,6 +177,7 @@ class AmiMapper:
             "MusicOnHoldStop": self._moh_stop,
             "Hangup": self._hangup,
             "DTMFEnd": self._dtmf,
+            "UserEvent": self._user_event,
             "BlindTransfer": self._blind_transfer,
             "AttendedTransfer": self._attended_transfer,
             "MixMonitorStart": self._mixmonitor_start,
@@ -471,6 +472,29 @@ class AmiMapper:
                 digit,
                 ev.get("Direction", ""),
                 _int(ev, "DurationMs"),
+                name,
+                ms,
+            )
+        )
+        return ""
+
+    def _user_event(self, ev: Event, name: str, ms: int) -> str:
+        """ccx's own dialplan events (`UserEvent(CcxPromptFinished, PlayId: ...)` in
+        `ccx-play`); any other user event is skipped."""
+        kind = ev.get("UserEvent", "")
+        if kind != "CcxPromptFinished":
+            raise _Skip(f"UserEvent {kind!r} is not one of ccx's")
+        play_id = _need(ev, "PlayId")
+        ch = self._channel(ev, name, ms)
+        self._once_key((name, ch.uniqueid, play_id))
+        self._out.append(
+            t.PromptFinished(
+                ch.call_id,
+                ch.channel,
+                ch.uniqueid,
+                play_id,
+                ev.get("Prompt", ""),
+                ev.get("Status", ""),
                 name,
                 ms,
             )

@@ -28,7 +28,14 @@ after `answer_after` seconds, the default), "reject" (`Hangup` cause 21), "noans
 `Response: Error`). A `Bridge` makes both channels enter one basic bridge (`BridgeEnter`),
 a `Hangup` hangs the channel up (`BridgeLeave` if bridged, `Hangup` with the cause).
 `push(*events)` sends events of the test's making (a caller arriving, hanging up) to the
-connected client at any time, through the same channel model.
+connected client at any time, through the same channel model; `dtmf(channel, digits)` makes
+the caller on `channel` press keys (`DTMFEnd`, direction Received).
+
+IVR prompts (`switch=True`): `Setvar` stores a channel variable; a `Redirect` to `ccx-play`
+"plays" `CCX_PROMPT` for `play_s` seconds and then sends `UserEvent` `CcxPromptFinished`
+with `PlayId` = `CCX_PLAY_ID`, as the dialplan does (infra/asterisk/extensions.conf) —
+unless the channel hung up or was redirected again meanwhile (a new prompt cuts it short).
+`plays` lists the prompts started, as (channel, prompt, play id).
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ class AmiServer:
         switch: bool = False,
         agents: Mapping[str, str] | None = None,
         answer_after: float = 0.05,
+        play_s: float = 0.05,
     ) -> None:
         self.events = [dict(e) for e in events]
         self.username, self.secret = username, secret
@@ -83,6 +91,10 @@ class AmiServer:
         self.switch = switch
         self.agents = dict(agents or {})
         self.answer_after = answer_after
+        self.play_s = play_s
+        self.variables: dict[str, dict[str, str]] = {}  # channel name -> Setvar variables
+        self.plays: list[tuple[str, str, str]] = []
+        self._playing: dict[str, int] = {}  # channel name -> the current play's number
         self._writer: asyncio.StreamWriter | None = None  # the connection that listed channels
         self._seq = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -204,6 +216,7 @@ class AmiServer:
         channel_actions = {
             "Originate": ("Channel", "Originate successfully queued"),
             "Redirect": ("Channel", "Redirect successful"),
+            "Setvar": ("Channel", "Variable Set"),
             "Bridge": ("Channel1", "Channels have been bridged"),
             "Hangup": ("Channel", "Channel Hungup"),
             "MixMonitor": ("Channel", "Started MixMonitor"),
@@ -266,7 +279,54 @@ class AmiServer:
             return out
         if action == "Hangup":
             return self.hangup_events(req["Channel"], req.get("Cause", "16"))
+        if action == "Setvar":
+            self.variables.setdefault(req["Channel"], {})[req.get("Variable", "")] = req.get("Value", "")
+            return []
+        if action == "Redirect":
+            name = req["Channel"]
+            n = self._playing[name] = self._playing.get(name, 0) + 1
+            if req.get("Context") == "ccx-play":
+                self._play(name, n)
         return []
+
+    def _play(self, name: str, n: int) -> None:
+        variables = self.variables.get(name, {})
+        prompt, play_id = variables.get("CCX_PROMPT", ""), variables.get("CCX_PLAY_ID", "")
+        self.plays.append((name, prompt, play_id))
+
+        async def finish() -> None:
+            await asyncio.sleep(self.play_s)
+            ch = self._channel(name)
+            if ch is None or self._playing.get(name) != n:
+                return  # hung up, or cut short by another redirect
+            base = {k: ch[k] for k in ("Channel", "Uniqueid", "Linkedid")}
+            await self.push(
+                {
+                    "Event": "UserEvent",
+                    "Privilege": "user,all",
+                    **base,
+                    "UserEvent": "CcxPromptFinished",
+                    "PlayId": play_id,
+                    "Prompt": prompt,
+                    "Status": "SUCCESS",
+                }
+            )
+
+        task = asyncio.create_task(finish())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def dtmf(self, channel: str, digits: str) -> None:
+        """The caller on `channel` presses `digits` (one `DTMFEnd` each)."""
+        ch = self._channel(channel)
+        assert ch is not None, f"no live channel {channel}"
+        base = {k: ch[k] for k in ("Channel", "Uniqueid", "Linkedid")}
+        await self.push(
+            *(
+                {"Event": "DTMFEnd", **base, "Digit": d, "DurationMs": "120", "Direction": "Received"}
+                for d in digits
+            )
+        )
 
     def hangup_events(self, channel: str, cause: str = "16") -> list[dict[str, str]]:
         """What the switch reports when `channel` hangs up (nothing if it is not live)."""

@@ -353,6 +353,7 @@ ACTION_CLASSES = {
     "Ping": set(),
     "Originate": {"originate"},
     "Redirect": {"call"},
+    "Setvar": {"call"},
     "Bridge": {"call"},
     "Hangup": {"system", "call"},
     "MixMonitor": {"system"},

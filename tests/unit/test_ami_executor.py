@@ -78,3 +78,16 @@ def test_a_failure_is_a_fact_with_a_derived_id() -> None:
         assert (env.event_id, env.causation_id, env.correlation_id, env.occurred_at) == (
             derive_event_id("act-1", 0), "act-1", "c1", 3_000,
         )  # fmt: skip
+
+
+def test_a_prompt_is_played_by_setting_the_variables_and_redirecting_to_the_play_context() -> None:
+    client = FakeClient()
+    ex = Executor(client, clock=lambda: 2_000)
+    play = a.PlayPrompt("c1", "PJSIP/trunk-1", "welcome", "play-7", False, "ccx-play")
+    assert asyncio.run(ex.execute(msg(play))) == []
+    assert [(name, args) for name, args, _kw in client.calls] == [
+        ("setvar", ("PJSIP/trunk-1", "CCX_PROMPT", "welcome")),
+        ("setvar", ("PJSIP/trunk-1", "CCX_PROMPT_TTS", "0")),
+        ("setvar", ("PJSIP/trunk-1", "CCX_PLAY_ID", "play-7")),
+        ("redirect", ("PJSIP/trunk-1", "ccx-play", "s")),
+    ]

@@ -498,3 +498,22 @@ def test_app_queue_events_after_the_callers_hangup_still_count() -> None:
         "duplicate: caller not in this queue",
         "duplicate: this event was seen before",
     ]
+
+
+def test_the_play_contexts_user_event_is_a_prompt_finished_fact_and_other_user_events_are_skipped() -> None:
+    # synthetic: the UserEvent infra/asterisk/extensions.conf sends from ccx-play (Asterisk 13+ fields)
+    caller = channel("1700.1", "PJSIP/trunk-00000001")
+    arrives = {"Event": "Newchannel", **caller, "ChannelState": "6", "CallerIDNum": "+4930111",
+               "Context": "ccx-inbound", "Exten": "8000"}  # fmt: skip
+    finished = {"Event": "UserEvent", "Privilege": "user,all", **caller, "UserEvent": "CcxPromptFinished",
+                "PlayId": "play-1", "Prompt": "welcome", "Status": "SUCCESS"}  # fmt: skip
+    other = {"Event": "UserEvent", **caller, "UserEvent": "SomethingElse"}
+    mapper = AmiMapper()
+    facts, results = run([arrives, finished, finished, other], mapper)
+    assert facts[1:] == [
+        t.PromptFinished(
+            "1700.1", "PJSIP/trunk-00000001", "1700.1", "play-1", "welcome", "SUCCESS", "UserEvent", 0
+        )
+    ]
+    assert results[2].skipped.startswith("duplicate") and "not one of ccx's" in results[3].skipped
+    assert "without PlayId" in mapper.translate({**finished, "PlayId": ""}).unmapped

@@ -439,3 +439,47 @@ def test_replay_is_identical_and_every_agent_leg_is_handled_once(
     assert all(verdicts[k] <= per_offer[k] for k in verdicts), (verdicts, per_offer)
     assert not w.live  # every channel went down
     assert all(not b.calls for b in w.sb_state.boards.values())  # and the switchboard forgot them all
+
+
+# -- the IVR in front of the queue ---------------------------------------------------------
+
+IVR_CONFIG = replace(CONFIG, dnis_flows={"8000": "hotline"})
+
+
+def ivr_ended(result: str, contact: str = "100.1") -> object:
+    from schemas.ivr import IvrEnded
+
+    return IvrEnded(contact, "hotline", result, "sales")
+
+
+def test_a_call_with_a_flow_is_left_to_the_ivr_and_taken_over_when_the_flow_routes_it() -> None:
+    h = Harness(IVR_CONFIG)
+    assert h.feed(started()) == []  # the IVR processor routes it
+    assert h.feed(ivr_ended("routed")) == []
+    [originate] = h.feed(offered())
+    assert isinstance(originate, a.OriginateAgent) and originate.caller_channel == CALLER
+
+
+def test_a_caller_who_hangs_up_in_the_ivr_is_not_the_acds() -> None:
+    h = Harness(IVR_CONFIG)
+    h.feed(started())
+    assert h.feed(hung_up("100.1")) == []  # no HangUpContact: the ACD never knew the contact
+    assert h.feed(ivr_ended("hung_up")) == []
+    board = h.state.boards.get("acme")
+    assert board is not None and "100.1" not in board.calls
+
+
+def test_a_caller_gone_before_the_switchboard_saw_the_flow_route_abandons_after_the_route() -> None:
+    h = Harness(IVR_CONFIG)
+    h.feed(started())
+    h.feed(hung_up("100.1"))
+    assert h.feed(ivr_ended("routed")) == [c.HangUpContact("100.1", "caller")]
+
+
+def test_a_flow_that_ends_in_the_ivr_is_forgotten() -> None:
+    h = Harness(IVR_CONFIG)
+    h.feed(started())
+    assert h.feed(ivr_ended("completed")) == []
+    assert h.feed(hung_up("100.1")) == []
+    board = h.state.boards.get("acme")
+    assert board is not None and "100.1" not in board.calls
