@@ -28,6 +28,8 @@ from ccx.switchboard import ivr_processor, switchboard_processor
 from processors.decider import Processor
 from streams.ports import EventLog
 from streams.runner import Runner, Sink
+from telephony.ivr.live import LiveIvr
+from telephony.ivr.lookups import LookupEdge
 
 __all__ = ["NAMES", "OPTIONAL", "run_one"]
 
@@ -47,6 +49,15 @@ def _progress(name: str, runner: Runner) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+def _lookup_edge(log: EventLog, serde: Any) -> LookupEdge:
+    """The IVR's lookup edge, appending its result facts to `log` (from its threads)."""
+
+    def append(messages: list[Any]) -> None:
+        log.append([serde.out(m) for m in messages])
+
+    return LookupEdge(append)
 
 
 def run_one(
@@ -72,6 +83,7 @@ def run_one(
     heartbeat.beat("starting", force=True)
     log: EventLog | None = None
     warehouse: Warehouse | None = None
+    lookups: LookupEdge | None = None
     status = "failed"
     try:
         log, serde = open_log(settings)
@@ -88,21 +100,30 @@ def run_one(
             target = queue_recorder_processor(settings, queue_recorder_config)
         else:
             target = build_processors()[name]
+        if isinstance(target, LiveIvr):
+            # the IVR's HTTP lookups run in this process: their URLs may hold sensitive digits
+            lookups = _lookup_edge(log, serde)
         with Runner(target, log, serde, batch_size=batch_size, poll_timeout_s=poll_timeout) as runner:
             last_progress = time.monotonic()
             while not stop.is_set():
                 handled = runner.run_once()
+                if lookups is not None:
+                    lookups.pump(target)
                 heartbeat.beat(handled=runner.handled, outputs=runner.outputs, dead=runner.dead_letters)
                 if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
                     _progress(name, runner)
                     last_progress = time.monotonic()
                 if not handled and until_idle:
-                    break
+                    if lookups is None or not lookups.pending():
+                        break
+                    time.sleep(0.02)  # an IVR lookup still running: its result comes next
             _progress(name, runner)
             status = "stopped"
             return runner.handled
     finally:
         heartbeat.beat(status, force=True)
+        if lookups is not None:
+            lookups.close(wait=status == "stopped")
         if warehouse is not None:
             warehouse.close()
         if log is not None:

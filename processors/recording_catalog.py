@@ -2,7 +2,8 @@
 and time (`search`), served by `GET /v1/recordings` and `ccx recordings search`.
 
 State: per tenant, every recording by id with its contact, agents, queue, times, location,
-size, checksum and status ("recording", "paused", "stopped", "stored", "deleted"). Deleted
+size, checksum, status ("recording", "paused", "stopped", "stored", "deleted"), the time
+paused so far (`paused_ms`, the stop's total once stopped) and the reasons of its pauses. Deleted
 recordings stay listed (status "deleted", no location) so an auditor sees what was removed.
 """
 
@@ -42,6 +43,8 @@ class Entry:
     size_bytes: int = 0
     checksum: str = ""
     deleted_by: str = ""
+    pause_reasons: tuple[str, ...] = ()
+    """Why it was paused ("card_data", "manual"), each reason once, in order of the pauses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,11 @@ def _set(state: CatalogState, tenant: str, rid: str, **changes: Any) -> CatalogS
     return CatalogState(state.tenants.set(tenant, entries.set(rid, replace(entry, **changes))))
 
 
+def _get(state: CatalogState, tenant: str, rid: str) -> Entry | None:
+    entries: PMap[Entry] = state.tenants.get(tenant) or PMap()
+    return entries.get(rid)
+
+
 def fold(state: CatalogState, message: Message[Any]) -> CatalogState:
     """The catalog after one event; anything it does not know changes nothing."""
     env, body = message.envelope, message.body
@@ -69,9 +77,15 @@ def fold(state: CatalogState, message: Message[Any]) -> CatalogState:
             )
             return CatalogState(state.tenants.set(env.tenant, entries.set(body.recording_id, entry)))
         case CallRecordingPaused():
-            return _set(state, env.tenant, body.recording_id, status="paused")
+            was = _get(state, env.tenant, body.recording_id)
+            reasons = () if was is None else was.pause_reasons
+            if body.reason and body.reason not in reasons:
+                reasons = (*reasons, body.reason)
+            return _set(state, env.tenant, body.recording_id, status="paused", pause_reasons=reasons)
         case CallRecordingResumed():
-            return _set(state, env.tenant, body.recording_id, status="recording")
+            was = _get(state, env.tenant, body.recording_id)
+            paused = (0 if was is None else was.paused_ms) + body.paused_ms
+            return _set(state, env.tenant, body.recording_id, status="recording", paused_ms=paused)
         case CallRecordingStopped():
             return _set(
                 state,

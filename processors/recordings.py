@@ -5,7 +5,11 @@ Inputs: `cc.telephony` (the switch's `Recording*` facts; `CallHungUp` closes a r
 switch did not stop; queue facts say who is on the call), `cc.contact-events` (the ACD's
 `ContactQueued` / `ContactConnected`: queue and agent of a call ccx routes, whose contact id
 is the call id) and `cc.commands` (`DefineRetention`, `DeleteRecording`, legal holds, the
-storage edge's `RecordingStoredReported`, and `Tick`). Everything else on them is ignored.
+storage edge's `RecordingStoredReported`, and `Tick`) and `cc.switch-actions` (only
+`PauseRecording` / `ResumeRecording`: the switch's `RecordingPaused` carries no reason, so
+the reason of the pause action asked for the channel — "card_data" from the IVR's sensitive
+nodes — becomes `CallRecordingPaused.reason`; a pause nobody asked for is "manual").
+Everything else on them is ignored.
 
 A recording is identified by the channel it records: `<uniqueid>-r<n>`, the n-th recording
 of that channel. Its contact is the fact's `call_id`. Time is the input's `occurred_at`.
@@ -103,7 +107,7 @@ def _on_fact(t: TenantRecs, fact: Any, now: int) -> list[object]:
                 raise Invalid(f"channel {fact.channel!r} of call {fact.call_id!r} has no recording running")
             rid, rec = running, t.recordings[running]
             if isinstance(fact, telephony.RecordingPaused):
-                reason = getattr(fact, "reason", "") or "manual"
+                reason = getattr(fact, "reason", "") or t.pause_reasons.get(fact.channel) or "manual"
                 return [] if rec.status == PAUSED else [CallRecordingPaused(rid, rec.contact_id, reason)]
             if isinstance(fact, telephony.RecordingResumed):
                 return (
@@ -229,7 +233,7 @@ class RecordingsProcessor:
 
     name: str = "recordings"
     version: int = 1
-    inputs: tuple[str, ...] = ("cc.telephony", "cc.contact-events", "cc.commands")
+    inputs: tuple[str, ...] = ("cc.telephony", "cc.contact-events", "cc.commands", "cc.switch-actions")
     outputs: tuple[str, ...] = ("cc.recording-events", "cc.command-results")
 
     def initial_state(self) -> RecState:

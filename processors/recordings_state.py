@@ -20,7 +20,14 @@ from schemas.recordings import (
     RecordingStored,
     RetentionRuleDefined,
 )
-from schemas.telephony import CallHungUp, QueueCallerJoined, QueueMemberConnected
+from schemas.switch_actions import PauseRecording, ResumeRecording
+from schemas.telephony import (
+    CallHungUp,
+    QueueCallerJoined,
+    QueueMemberConnected,
+    RecordingResumed,
+    RecordingStopped,
+)
 
 __all__ = ["Call", "Rec", "RecState", "TenantRecs", "apply", "channel_key", "learn"]
 
@@ -70,6 +77,9 @@ class TenantRecs:
     """contact id -> case refs holding its recordings."""
     deleted: PMap[str] = field(default_factory=PMap)
     """recording id -> who deleted it (tombstones, so a second delete is refused)."""
+    pause_reasons: PMap[str] = field(default_factory=PMap)
+    """channel name -> the reason of a `PauseRecording` switch action asked for it, until
+    the channel's recording resumes, stops or the channel hangs up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +155,14 @@ def _learn_call(t: TenantRecs, call_id: str, queue_id: str = "", agent_id: str =
 
 
 def learn(t: TenantRecs, fact: object) -> TenantRecs:
-    """Fold an input fact that decides nothing: who is on the call, in which queue; forget a
-    call (and its channels' counts) when it is over."""
+    """Fold an input fact that decides nothing: who is on the call, in which queue, why a
+    channel's recording is being paused (the switch action asking for it); forget a call
+    (and its channels' counts) when it is over."""
     match fact:
+        case PauseRecording(channel=ch, reason=reason) if ch and reason:
+            return replace(t, pause_reasons=t.pause_reasons.set(ch, reason))
+        case ResumeRecording(channel=ch) | RecordingResumed(channel=ch) | RecordingStopped(channel=ch):
+            return replace(t, pause_reasons=t.pause_reasons.delete(ch)) if ch in t.pause_reasons else t
         case QueueCallerJoined(call_id=cid, queue=q):
             return _learn_call(t, cid, q)
         case QueueMemberConnected(call_id=cid, queue=q, interface=iface, member_name=name):
@@ -159,6 +174,8 @@ def learn(t: TenantRecs, fact: object) -> TenantRecs:
         case ContactEnded(contact_id=cid):
             return replace(t, calls=t.calls.delete(cid)) if cid in t.calls else t
         case CallHungUp(call_id=cid, uniqueid=uid, channel=ch, ends_call=ends):
+            if ch in t.pause_reasons:
+                t = replace(t, pause_reasons=t.pause_reasons.delete(ch))
             key = channel_key(uid, ch)
             if key in t.counts and key not in t.open:
                 t = replace(t, counts=t.counts.delete(key))

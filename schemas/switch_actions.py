@@ -18,8 +18,10 @@ __all__ = [
     "BridgeCall",
     "HangupChannel",
     "OriginateAgent",
+    "PauseRecording",
     "PlayPrompt",
     "RedirectCall",
+    "ResumeRecording",
     "Spy",
     "StartRecording",
     "StopRecording",
@@ -105,6 +107,26 @@ class StopRecording:
     contact_id: str
     channel: str
     file: str
+
+
+@dataclass(frozen=True, slots=True)
+class PauseRecording:
+    """Pause (mute, both directions) the recording of `channel` for `reason` ("card_data":
+    the IVR's `sensitive` collect node). The executor sends `MixMonitorMute` State 1; the
+    switch's `RecordingPaused` fact follows, and the recordings decider takes the reason
+    from this action (docs/recordings.md)."""
+
+    contact_id: str
+    channel: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeRecording:
+    """Resume a paused recording of `channel` (`MixMonitorMute` State 0)."""
+
+    contact_id: str
+    channel: str
 
 
 @dataclass(frozen=True, slots=True)

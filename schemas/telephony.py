@@ -33,6 +33,7 @@ __all__ = [
     "DialEnded",
     "DialStarted",
     "DtmfReceived",
+    "IvrLookupResult",
     "PromptFinished",
     "QueueCallerAbandoned",
     "QueueCallerJoined",
@@ -489,3 +490,23 @@ class SwitchActionFailed:
     uniqueid: str
     error: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IvrLookupResult:
+    """The outcome of an IVR `lookup` node's HTTP request, performed by the lookup edge of
+    `ccx run ivr` (`telephony.ivr.lookups`): `request_id` is the interpreter's id of the
+    request (`IvrLookupRequested`). `ok` with the answer's JSON text in `answer_json` and
+    the HTTP `status`; else `reason` says why ("timeout", "http 500", "not json: …",
+    "error: …") and `answer_json` is "". The IVR feeds it to the flow as `LookupAnswered` /
+    `LookupFailed`, so a replay decides from this fact alone. The answer may hold customer
+    data (names, segments, account ids): it is kept as long as `cc.telephony` is. The
+    request's URL is never written (it may carry sensitive digits)."""
+
+    contact_id: str
+    request_id: str
+    ok: bool
+    answer_json: str
+    reason: str
+    status: int
+    elapsed_ms: int

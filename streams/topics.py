@@ -143,7 +143,9 @@ TELEPHONY = Topic(
     doc=(
         "Facts from the switch (the AMI adapter): calls started, ringing, answered, bridged, held, "
         "transferred and hung up, DTMF, IVR prompts finished, app_queue caller and member events, "
-        "recordings and conferences, each naming the AMI event it came from (docs/telephony.md)."
+        "recordings and conferences, each naming the AMI event it came from (docs/telephony.md); "
+        "and the IVR lookup edge's `IvrLookupResult` (the answer JSON may hold customer data: it is "
+        "kept as long as this topic's retention, docs/ivr.md)."
     ),
     ordering=(
         "Per tenant, in the order the switch reported them; a call's facts (correlation id = the "
@@ -188,8 +190,9 @@ SWITCH_ACTIONS = Topic(
     _names("ccx.switch"),
     doc=(
         "What ccx asks the switch to do (originate an agent, bridge, redirect, play an IVR prompt, "
-        "hang up, record, spy), decided by the switchboard and the IVR processor and performed once "
-        "each by the AMI executor, keyed by the action's event id (docs/telephony.md)."
+        "hang up, record, pause and resume a recording, spy), decided by the switchboard and the IVR "
+        "processor and performed once each by the AMI executor, keyed by the action's event id "
+        "(docs/telephony.md)."
     ),
     ordering=(
         "Per tenant, in the order the switchboard (or the IVR processor) decided them; a contact's "

@@ -12,6 +12,7 @@ with the `AmiClient`'s actions:
 | `PlayPrompt` | `Setvar` `CCX_PROMPT`, `CCX_PROMPT_TTS` (1/0), `CCX_PLAY_ID`; `Redirect` to `ccx-play` |
 | `HangupChannel` | `Hangup` with the cause |
 | `StartRecording` / `StopRecording` | `MixMonitor` / `StopMixMonitor` |
+| `PauseRecording` / `ResumeRecording` | `MixMonitorMute` State 1 / 0, Direction both |
 | `Spy` | `Originate` of the supervisor into `ChanSpy` (monitor, whisper, barge) |
 
 The action id is the message's `event_id` (derived by the switchboard, so a replay derives
@@ -25,7 +26,9 @@ group never replays a day of originates onto live phones.
 
 A failure (`Response: Error`, no answer in time, no connection) becomes a
 `SwitchActionFailed` fact for `cc.telephony`, whose event id is derived from the action's,
-so the switchboard can decide again (an agent that cannot be called is declined).
+so the switchboard can decide again (an agent that cannot be called is declined). A
+`PauseRecording`/`ResumeRecording` of a channel that is not recorded fails so ("No such
+channel" or MixMonitor's error): a fact, not an error of the executor; nobody reacts to it.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ class ActionPort(Protocol):
     async def mixmonitor(self, channel: str, file: str, options: str = "b") -> dict[str, str]: ...
 
     async def stop_mixmonitor(self, channel: str) -> dict[str, str]: ...
+
+    async def pause_mixmonitor(self, channel: str, paused: bool = True) -> dict[str, str]: ...
 
     async def chanspy(self, supervisor: str, target: str, mode: str = "monitor") -> dict[str, str]: ...
 
@@ -170,6 +175,10 @@ class Executor:
                 await c.mixmonitor(body.channel, body.file)
             case a.StopRecording():
                 await c.stop_mixmonitor(body.channel)
+            case a.PauseRecording():
+                await c.pause_mixmonitor(body.channel, True)
+            case a.ResumeRecording():
+                await c.pause_mixmonitor(body.channel, False)
             case a.Spy():
                 await c.chanspy(body.supervisor_endpoint, body.agent_channel, body.mode)
 

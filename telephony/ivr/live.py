@@ -10,14 +10,27 @@ and wraps `IvrProcessor` (the pure sessions of many contacts):
 | `DtmfReceived` on the caller's channel (direction `Received`) | `Digit` |
 | `PromptFinished` on the caller's channel | `PromptFinished(play_id)` |
 | `CallHungUp` of the caller | `CallerHungUp` |
+| `IvrLookupResult` (the lookup edge's fact) | `LookupAnswered` (ok) / `LookupFailed` (reason) |
+| `RecordingStarted` / `RecordingStopped` of the caller's channel | nothing: noted (see below) |
 | `Tick` (`schemas.commands`) | `Tick`: the tenant's due timeouts fire |
 
 and turns the interpreter's outputs into log records: events to `cc.ivr-events`, its
 `RouteContact`/`RequestCallback` to `cc.commands`, and its effects into switch actions on
 `cc.switch-actions`: `PlayPrompt` → `PlayPrompt` (the executor's Setvar + Redirect to
 `ccx-play`), `HangUp` and `LeaveVoicemail` → `HangupChannel` (the goodbye and the voicemail
-recording are not played live yet), `StartLookup` → nothing yet (no live HTTP edge: the
-lookup times out to its `on_failure` exit after its `timeout_s`, on the ticks).
+recording are not played live yet). `StartLookup` is not written anywhere (its URL may
+carry sensitive digits): it is kept in memory for the process's lookup edge
+(`telephony.ivr.lookups.LookupEdge`, which takes them with `take_lookups()` after each batch,
+performs the HTTP request and appends an `IvrLookupResult` fact to `cc.telephony`); the
+flow decides from that fact, so a replay decides the same without any HTTP. Without an edge
+(or when it is too late) the lookup times out to `on_failure` after its `timeout_s`.
+
+**Recording paused for card data.** While the caller's channel is recorded (the switch's
+`RecordingStarted` / `RecordingStopped` facts of it, e.g. a MixMonitor of the whole call
+from the dialplan), entering a `sensitive` collect node emits `PauseRecording(reason
+"card_data")` right after `IvrNodeEntered` (before the prompt), and leaving it
+`ResumeRecording` right after `IvrNodeLeft` (not when the caller hung up). A recording that
+starts inside such a node is paused at once.
 
 The switchboard decides from the same `CallStarted` and the same configuration that the
 call is in the IVR (it sends no `RouteContact` for it), and from `IvrEnded` on
@@ -34,15 +47,17 @@ them): keep that topic's retention short where card numbers are typed.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from processors.switchboard import NORMAL, SwitchboardConfig
 from schemas import commands as c
+from schemas import ivr as ev
 from schemas import switch_actions as a
 from schemas import telephony as t
-from schemas.envelope import Message
+from schemas.envelope import Message, derive
 from telephony.ivr.interpreter import IvrState
 from telephony.ivr.messages import (
     CallerHungUp,
@@ -50,6 +65,8 @@ from telephony.ivr.messages import (
     Digit,
     HangUp,
     LeaveVoicemail,
+    LookupAnswered,
+    LookupFailed,
     PlayPrompt,
     PromptFinished,
     StartLookup,
@@ -57,7 +74,25 @@ from telephony.ivr.messages import (
 from telephony.ivr.model import Collect, Flow
 from telephony.ivr.processor import IvrProcessor, IvrSessions, StartIvr
 
-__all__ = ["LiveIvr", "LiveIvrState"]
+__all__ = ["CARD_DATA", "LiveIvr", "LiveIvrState", "PendingLookup"]
+
+CARD_DATA = "card_data"
+MAX_PENDING_LOOKUPS = 10_000
+"""Lookups kept for an edge that has not taken them (a replay without an edge drops the oldest)."""
+_ACTION_INDEX = 900
+"""`derive` index of the recording actions the IVR adds (apart from the engine's outputs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLookup:
+    """A `StartLookup` effect for the process's lookup edge: `occurred_at` is the time of the
+    input that asked for it (the edge skips requests whose timeout passed already),
+    `cause_id` that input's event id (the result fact's causation)."""
+
+    tenant: str
+    occurred_at: int
+    cause_id: str
+    effect: StartLookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +103,10 @@ class LiveIvrState:
     sessions: IvrSessions = field(default_factory=IvrSessions)
     channels: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     by_uid: dict[tuple[str, str], str] = field(default_factory=dict)
+    recorded: frozenset[tuple[str, str]] = frozenset()
+    """(tenant, contact id) whose caller channel is being recorded."""
+    paused: frozenset[tuple[str, str]] = frozenset()
+    """(tenant, contact id) whose recording the IVR paused (a sensitive node)."""
 
 
 class LiveIvr:
@@ -81,6 +120,10 @@ class LiveIvr:
         self.engine = IvrProcessor(flows)
         self.flows = {(f.id, f.version): f for f in flows}
         self._sensitive = {key: f.sensitive for key, f in self.flows.items()}
+        self._secret_nodes = {
+            (f.id, f.version, n.id) for f in flows for n in f.nodes if isinstance(n, Collect) and n.sensitive
+        }
+        self._lookups: deque[PendingLookup] = deque(maxlen=MAX_PENDING_LOOKUPS)
         for flow_id in {*self.config.dnis_flows.values(), self.config.default_flow} - {""}:
             if flow_id not in self.engine.latest:
                 known = ", ".join(sorted(self.engine.latest)) or "none"
@@ -88,6 +131,12 @@ class LiveIvr:
 
     def initial_state(self) -> LiveIvrState:
         return LiveIvrState()
+
+    def take_lookups(self) -> list[PendingLookup]:
+        """The `StartLookup` effects decided since the last call (for the lookup edge)."""
+        taken = list(self._lookups)
+        self._lookups.clear()
+        return taken
 
     def snapshot_ok(self, state: LiveIvrState) -> bool:
         """False while any session holds sensitive digits (see the module docstring)."""
@@ -106,6 +155,7 @@ class LiveIvr:
         body, env = message.body, message.envelope
         tenant = env.tenant
         channels, by_uid = state.channels, state.by_uid
+        recorded, paused = state.recorded, state.paused
         inner: Message[Any] | None = None
         if isinstance(body, c.Tick):
             inner = message
@@ -123,6 +173,36 @@ class LiveIvr:
             inner = _with(message, StartIvr(flow_id, contact), contact_id)
             channels = {**channels, (tenant, contact_id): (body.uniqueid, body.channel)}
             by_uid = {**by_uid, (tenant, body.uniqueid): contact_id}
+        elif isinstance(body, t.IvrLookupResult):
+            if (tenant, body.contact_id) not in state.sessions.sessions:
+                return state, []  # late: the flow went on (timed out) or ended
+            answer: object = (
+                LookupAnswered(body.request_id, body.answer_json)
+                if body.ok
+                else LookupFailed(body.request_id, body.reason or "failed")
+            )
+            inner = _with(message, answer, body.contact_id)
+        elif isinstance(body, t.RecordingStarted | t.RecordingStopped):
+            contact_id = by_uid.get((tenant, body.uniqueid), "")
+            if not contact_id:
+                return state, []
+            key = (tenant, contact_id)
+            if isinstance(body, t.RecordingStopped):
+                if key not in recorded:
+                    return state, []
+                return replace(state, recorded=recorded - {key}, paused=paused - {key}), []
+            if key in recorded:
+                return state, []
+            recorded = recorded | {key}
+            session = state.sessions.sessions.get(key)
+            if session is not None and self._in_secret(
+                session.flow_id, session.flow_version, session.node_id
+            ):
+                pause = a.PauseRecording(contact_id, channels[key][1], CARD_DATA)
+                return replace(state, recorded=recorded, paused=paused | {key}), [
+                    derive(_with(message, pause, contact_id), pause, _ACTION_INDEX)
+                ]
+            return replace(state, recorded=recorded), []
         elif isinstance(body, t.DtmfReceived | t.PromptFinished | t.CallHungUp):
             contact_id = by_uid.get((tenant, body.uniqueid), "")
             if not contact_id:
@@ -142,19 +222,58 @@ class LiveIvr:
         sessions, outs = self.engine.process(state.sessions, inner)
         out: list[Message[Any]] = []
         for m in outs:
-            mapped = self._edge(m, channels.get((tenant, m.envelope.correlation_id)))
+            key = (tenant, m.envelope.correlation_id)
+            channel = channels.get(key)
+            if isinstance(m.body, StartLookup):
+                self._lookups.append(
+                    PendingLookup(tenant, m.envelope.occurred_at, m.envelope.causation_id or "", m.body)
+                )
+                continue
+            mapped = self._edge(m, channel)
             if mapped is not None:
                 out.append(mapped)
+            # the recording is paused while the caller is in a sensitive collect node
+            if (
+                channel is None
+                or key not in recorded
+                or not isinstance(m.body, ev.IvrNodeEntered | ev.IvrNodeLeft)
+            ):
+                continue
+            s = sessions.sessions.get(key) or state.sessions.sessions.get(key)
+            if s is None or not self._in_secret(m.body.flow_id, s.flow_version, m.body.node_id):
+                continue
+            if isinstance(m.body, ev.IvrNodeEntered) and key not in paused:
+                paused = paused | {key}
+                out.append(
+                    derive(m, a.PauseRecording(m.body.contact_id, channel[1], CARD_DATA), _ACTION_INDEX)
+                )
+            elif isinstance(m.body, ev.IvrNodeLeft) and key in paused:
+                paused = paused - {key}
+                if m.body.exit != "hangup":
+                    out.append(derive(m, a.ResumeRecording(m.body.contact_id, channel[1]), _ACTION_INDEX))
         # a contact whose session ended is no longer the IVR's (its channel is the switchboard's)
         live = {k for k in channels if k in sessions.sessions}
         if len(live) != len(channels):
             gone = {channels[k][0] for k in channels if k not in live}
             channels = {k: v for k, v in channels.items() if k in live}
             by_uid = {k: v for k, v in by_uid.items() if k[1] not in gone}
-        new = LiveIvrState(sessions, channels, by_uid)
-        if sessions is state.sessions and channels == state.channels and by_uid == state.by_uid and not out:
+        if recorded or paused:
+            recorded = frozenset(k for k in recorded if k in channels)
+            paused = frozenset(k for k in paused if k in channels)
+        new = LiveIvrState(sessions, channels, by_uid, recorded, paused)
+        if (
+            sessions is state.sessions
+            and channels == state.channels
+            and by_uid == state.by_uid
+            and recorded == state.recorded
+            and paused == state.paused
+            and not out
+        ):
             return state, []
         return new, out
+
+    def _in_secret(self, flow_id: str, version: int, node_id: str) -> bool:
+        return (flow_id, version, node_id) in self._secret_nodes
 
     def _edge(self, m: Message[Any], channel: tuple[str, str] | None) -> Message[Any] | None:
         """An interpreter output as a log record: effects become switch actions."""

@@ -26,7 +26,8 @@ requested `ChannelId` as `Uniqueid` and `Linkedid`, the requested context and ex
 after `answer_after` seconds, the default), "reject" (`Hangup` cause 21), "noanswer"
 (`Hangup` cause 19), "ring" (keeps ringing) or "error" (the Originate itself is answered
 `Response: Error`). A `Bridge` makes both channels enter one basic bridge (`BridgeEnter`),
-a `Hangup` hangs the channel up (`BridgeLeave` if bridged, `Hangup` with the cause).
+a `Hangup` hangs the channel up (`BridgeLeave` if bridged, `Hangup` with the cause), a
+`MixMonitorMute` of a live channel sends the `MixMonitorMute` event with its `State`.
 `push(*events)` sends events of the test's making (a caller arriving, hanging up) to the
 connected client at any time, through the same channel model; `dtmf(channel, digits)` makes
 the caller on `channel` press keys (`DTMFEnd`, direction Received).
@@ -279,6 +280,15 @@ class AmiServer:
             return out
         if action == "Hangup":
             return self.hangup_events(req["Channel"], req.get("Cause", "16"))
+        if action == "MixMonitorMute":
+            live = self._channel(req["Channel"])
+            if live is None:
+                return []
+            base = {k: live[k] for k in ("Channel", "Uniqueid", "Linkedid")}
+            state = req.get("State", "1")
+            return [
+                {"Event": "MixMonitorMute", **base, "Direction": req.get("Direction", "both"), "State": state}
+            ]
         if action == "Setvar":
             self.variables.setdefault(req["Channel"], {})[req.get("Variable", "")] = req.get("Value", "")
             return []

@@ -91,3 +91,20 @@ def test_a_prompt_is_played_by_setting_the_variables_and_redirecting_to_the_play
         ("setvar", ("PJSIP/trunk-1", "CCX_PLAY_ID", "play-7")),
         ("redirect", ("PJSIP/trunk-1", "ccx-play", "s")),
     ]
+
+
+def test_a_recording_is_paused_and_resumed_with_mixmonitormute_and_a_missing_one_is_a_fact() -> None:
+    client = FakeClient()
+    ex = Executor(client, clock=lambda: 2_000)
+    assert asyncio.run(ex.execute(msg(a.PauseRecording("c1", "PJSIP/trunk-1", "card_data")))) == []
+    assert asyncio.run(ex.execute(msg(a.ResumeRecording("c1", "PJSIP/trunk-1"), "act-2"))) == []
+    assert [(name, args) for name, args, _kw in client.calls] == [
+        ("pause_mixmonitor", ("PJSIP/trunk-1", True)),
+        ("pause_mixmonitor", ("PJSIP/trunk-1", False)),
+    ]
+    failing = Executor(FakeClient(ActionFailed("MixMonitorMute", {"Message": "No such channel"})))
+    [fact] = asyncio.run(failing.execute(msg(a.PauseRecording("c1", "PJSIP/trunk-1", "card_data"))))
+    assert isinstance(fact.body, SwitchActionFailed)
+    assert (fact.body.action, fact.body.channel, fact.body.error) == (
+        "PauseRecording", "PJSIP/trunk-1", "ActionFailed",
+    )  # fmt: skip

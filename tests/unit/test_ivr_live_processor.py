@@ -183,3 +183,84 @@ def test_the_runner_never_snapshots_a_state_with_sensitive_digits(tmp_path: Path
         runner.close()
     finally:
         log.close()
+
+
+def recording_started() -> t.RecordingStarted:
+    return t.RecordingStarted("1.1", CALLER, "1.1", "1.1.wav", "MixMonitorStart", 0)
+
+
+def into_card_node(h: Harness) -> None:
+    """The caller hears the menu and presses 1: the sensitive collect node is entered."""
+    [play] = [b for b in h.feed(started()) if isinstance(b, a.PlayPrompt)]
+    h.feed(finished(play.play_id))
+    h.feed(dtmf("1"))
+
+
+def test_a_lookup_is_handed_to_the_edge_with_its_real_url_and_its_result_fact_decides() -> None:
+    for ok, exit_ in ((True, "success"), (False, "failure")):
+        h = Harness()
+        into_card_node(h)
+        for d in "4111":
+            h.feed(dtmf(d))
+        [pending] = h.ivr.take_lookups()
+        assert h.ivr.take_lookups() == []  # taken once
+        assert pending.effect.url == "https://cards.example/block/4111" and pending.tenant == "acme"
+        assert pending.effect.timeout_ms == 2_000 and pending.occurred_at == h.now
+        [requested] = [o.body for o in h.out if isinstance(o.body, ivr.IvrLookupRequested)]
+        assert "4111" not in requested.url  # the log has it masked
+        assert not any(isinstance(o.body, a.PlayPrompt) and "4111" in o.body.prompt for o in h.out)
+        assert h.feed(t.IvrLookupResult("other", pending.effect.request_id, True, "{}", "", 200, 5)) == []
+        fact = t.IvrLookupResult(
+            "1.1", pending.effect.request_id, ok, '{"blocked": true}' if ok else "", "" if ok else "http 500",
+            200 if ok else 500, 12,
+        )  # fmt: skip
+        out = h.feed(fact)
+        [answered] = [b for b in out if isinstance(b, ivr.IvrLookupAnswered)]
+        assert (answered.ok, answered.reason) == (ok, "" if ok else "http 500")
+        left = [b for b in out if isinstance(b, ivr.IvrNodeLeft) and b.node_id == "block"]
+        assert [b.exit for b in left] == [exit_]
+        assert isinstance(out[-1], ivr.IvrEnded) and out[-1].result == "routed"
+        assert h.feed(fact) == []  # a second result of the same request: the session is over
+
+
+def test_a_recorded_call_is_paused_for_card_data_in_a_sensitive_node_and_resumed_after() -> None:
+    h = Harness()
+    h.feed(started())
+    h.feed(recording_started())
+    [play] = [o.body for o in h.out if isinstance(o.body, a.PlayPrompt)]
+    h.feed(finished(play.play_id))
+    out = h.feed(dtmf("1"))
+    names = [type(b).__name__ for b in out]
+    assert names[names.index("IvrNodeEntered") : names.index("IvrNodeEntered") + 3] == [
+        "IvrNodeEntered",
+        "PauseRecording",
+        "PlayPrompt",
+    ]  # fmt: skip  (paused before the prompt asks for the number)
+    assert a.PauseRecording("1.1", CALLER, "card_data") in out
+    for d in "411":
+        assert not any(isinstance(b, a.ResumeRecording) for b in h.feed(dtmf(d)))
+    out = h.feed(dtmf("1"))
+    names = [type(b).__name__ for b in out]
+    left = next(i for i, b in enumerate(out) if isinstance(b, ivr.IvrNodeLeft) and b.node_id == "card")
+    assert out[left + 1] == a.ResumeRecording("1.1", CALLER)
+    assert names.count("PauseRecording") == names.count("ResumeRecording") - 1 == 0
+    ids = [o.envelope.event_id for o in h.out]
+    assert len(ids) == len(set(ids))  # the added actions have ids of their own
+
+
+def test_no_pause_without_a_recording_at_once_when_one_starts_inside_and_no_resume_after_a_hangup() -> None:
+    h = Harness()
+    into_card_node(h)
+    assert not any(isinstance(o.body, a.PauseRecording | a.ResumeRecording) for o in h.out)
+    assert h.feed(recording_started()) == [a.PauseRecording("1.1", CALLER, "card_data")]
+    assert h.feed(recording_started()) == []  # already known
+    out = h.feed(t.CallHungUp("1.1", CALLER, "1.1", 16, "", True, "Hangup", 0))
+    assert isinstance(out[-1], ivr.IvrEnded) and not any(isinstance(b, a.ResumeRecording) for b in out)
+    assert h.state.recorded == frozenset() and h.state.paused == frozenset()
+    h2 = Harness()
+    into_card_node(h2)
+    h2.feed(recording_started())
+    h2.feed(t.RecordingStopped("1.1", CALLER, "1.1", "1.1.wav", "MixMonitorStop", 0))
+    for d in "4111":
+        h2.feed(dtmf(d))
+    assert not any(isinstance(o.body, a.ResumeRecording) for o in h2.out)  # nothing left to resume

@@ -14,6 +14,7 @@ from processors.acd import ACD
 from processors.decider import Invalid
 from processors.recording_catalog import CatalogState, fold, search
 from processors.recordings import DAY_MS, RecordingsProcessor
+from schemas import switch_actions as act
 from schemas import telephony as tel
 from schemas.commands import DefineQueue, Tick
 from schemas.contact import ContactConnected, ContactQueued
@@ -115,6 +116,28 @@ def test_lifecycle_with_a_card_data_pause_and_the_stored_location() -> None:
         RecordingStored("call1-r1", "call1", "file:///store/call1-r1.wav", 1234, "sha256:ab")
     ]
     assert run(stored(), 71_000) == []  # the edge reported twice
+
+
+def test_a_pause_asked_by_a_switch_action_carries_its_reason_into_the_event_and_the_catalog() -> None:
+    run = Run()
+    run(started(), 0)
+    channel = "PJSIP/x-call1"
+    assert run(act.PauseRecording("call1", channel, "card_data"), 5_000) == []  # learnt, no decision
+    assert run(paused(), 5_100) == [CallRecordingPaused("call1-r1", "call1", "card_data")]
+    assert run(act.ResumeRecording("call1", channel), 20_000) == []
+    assert run(resumed(), 20_100) == [CallRecordingResumed("call1-r1", "call1", 15_000)]
+    assert run(paused(), 30_000) == [CallRecordingPaused("call1-r1", "call1", "manual")]  # nobody asked
+    run(resumed(), 31_000)
+    run(act.PauseRecording("call1", "PJSIP/other-1", "card_data"), 32_000)  # another channel
+    assert run(paused(), 33_000) == [CallRecordingPaused("call1-r1", "call1", "manual")]
+    state = CatalogState()
+    for o in run.outputs:
+        state = fold(state, o)
+    (entry,) = search(state, "t1")
+    assert (entry.status, entry.paused_ms, entry.pause_reasons) == ("paused", 16_000, ("card_data", "manual"))
+    run(act.PauseRecording("call1", channel, "card_data"), 34_000)
+    run(hung_up(), 40_000)  # the hang-up forgets the asked reason with the channel
+    assert run.state.tenant("t1").pause_reasons.get(channel) is None
 
 
 def test_a_recording_started_before_the_agent_learns_queue_and_agents_from_the_switch() -> None:
