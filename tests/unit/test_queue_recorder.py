@@ -63,8 +63,6 @@ AMI = ROOT.parent / "shared/data/ami"
 TENANT = "acme"
 CONFIG = RecorderConfig(tenants=frozenset({TENANT}))
 
-needs_data = pytest.mark.skipif(not AMI.is_dir(), reason="../shared/data/ami is not beside the project")
-
 
 # -- the chain ----------------------------------------------------------------------------
 
@@ -246,7 +244,6 @@ def spliced(events: list[dict[str, str]], after: dict[int, list[dict[str, str]]]
 # -- real recordings ----------------------------------------------------------------------
 
 
-@needs_data
 def test_queue_a_cancel_real_abandon_is_learnt_from_queue_caller_abandon() -> None:
     """cacofonisk queue_a_cancel.json: the caller hangs up after 11 s in queue 670100-540100
     while a member rings (no Agent* events in the recording, so no offer is seen)."""
@@ -273,7 +270,6 @@ def test_queue_a_cancel_real_abandon_is_learnt_from_queue_caller_abandon() -> No
     assert (tot["offered"], tot["abandoned"], tot["answered"], tot["waiting"]) == (1, 1, 0, 0)
 
 
-@needs_data
 @pytest.mark.parametrize("name", ["queue_simple", "queue_attn_xfer", "queue_blind_xfer", "queue_group"])
 def test_recordings_without_app_queue_events_record_nothing(name: str) -> None:
     """The filtered recordings have channel facts only: ccx cannot know a queue was
@@ -308,7 +304,6 @@ def simple_spliced(*, complete: bool) -> list[dict[str, str]]:
     return spliced(recording("cacofonisk/queue/queue_simple.json"), after)
 
 
-@needs_data
 def test_queue_simple_with_spliced_app_queue_events_is_an_answered_contact() -> None:
     config = RecorderConfig(
         tenants=frozenset({TENANT}), queues={"q550315": "sales"}, agents={MEMBER_2: "bob"}
@@ -355,7 +350,6 @@ def test_queue_simple_with_spliced_app_queue_events_is_an_answered_contact() -> 
     assert view["agents"]["available"] == 2 and view["waiting"] == 0
 
 
-@needs_data
 def test_queue_simple_without_agent_complete_ends_at_the_last_hang_up() -> None:
     """The fallback: no AgentComplete (filtered or lost). The caller's channel is the
     call's last to go, so the member's side hung up first: party agent."""
@@ -366,7 +360,6 @@ def test_queue_simple_without_agent_complete_ends_at_the_last_hang_up() -> None:
     assert [r.outcome for r in run.records] == ["answered"]
 
 
-@needs_data
 @pytest.mark.parametrize(
     ("name", "caller", "channel", "transfer_at", "hangup_at"),
     [
@@ -408,7 +401,6 @@ def test_queue_transfers_end_the_queue_contact_at_the_transfer(
     assert run.states("ID730150")[-1] == ("available", "")
 
 
-@needs_data
 def test_goami2_queue_member_pause_is_not_ready_with_the_reason() -> None:
     """goami2 queue_member_pause.ami: a realtime member of Books_12 is unpaused, then
     paused with reason "Break" (the QueuePause actions and responses in the stream are
@@ -801,7 +793,6 @@ def test_configuration_file(tmp_path: Path) -> None:
             load_config(path)
 
 
-@needs_data
 def test_ccx_run_queue_recorder_on_the_embedded_log(tmp_path: Path) -> None:
     """`ccx run queue-recorder` (run_one) with its YAML: facts of queue_a_cancel on
     cc.telephony in, the abandoned contact on cc.contact-events out."""
