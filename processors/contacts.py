@@ -117,10 +117,11 @@ class ContactDraft:
             disposition=disposition,
         )
 
-    def left(self, outcome: str, now: int, wait_ms: int, to_queue: str = "") -> QueueLeg | None:
-        """The open, unanswered leg closed at `now` with `outcome` (None: no such leg)."""
+    def _closed(self, left_at: int, outcome: str, **numbers: Any) -> QueueLeg | None:
+        """The open leg, closed at `left_at` with `outcome` and the given numbers (wait,
+        agent, handling, next queue; 0 / "" for those not given)."""
         leg = self.open_leg
-        if leg is None or self.answered:
+        if leg is None:
             return None
         return QueueLeg(
             contact_id=self.contact_id,
@@ -129,38 +130,36 @@ class ContactDraft:
             channel=self.channel,
             priority=leg.priority,
             queued_at=leg.queued_at,
-            left_at=now,
+            left_at=left_at,
             outcome=outcome,
-            wait_ms=wait_ms,
-            agent_id="",
-            talk_ms=0,
-            hold_ms=0,
-            holds=0,
-            wrap_up_ms=0,
-            to_queue=to_queue,
+            wait_ms=numbers.get("wait_ms", 0),
+            agent_id=numbers.get("agent_id", ""),
+            talk_ms=numbers.get("talk_ms", 0),
+            hold_ms=numbers.get("hold_ms", 0),
+            holds=numbers.get("holds", 0),
+            wrap_up_ms=numbers.get("wrap_up_ms", 0),
+            to_queue=numbers.get("to_queue", ""),
         )
+
+    def left(self, outcome: str, now: int, wait_ms: int, to_queue: str = "") -> QueueLeg | None:
+        """The open, unanswered leg closed at `now` with `outcome` (None: no such leg)."""
+        if self.answered:
+            return None
+        return self._closed(now, outcome, wait_ms=wait_ms, to_queue=to_queue)
 
     def handled(self, record: ContactRecord) -> QueueLeg | None:
         """The open, answered leg with the handling times of the contact's `record`."""
-        leg = self.open_leg
-        if leg is None or not self.answered:
+        if not self.answered:
             return None
-        return QueueLeg(
-            contact_id=self.contact_id,
-            leg=leg.leg,
-            queue_id=leg.queue_id,
-            channel=self.channel,
-            priority=leg.priority,
-            queued_at=leg.queued_at,
-            left_at=self.answered_at,
-            outcome="answered",
+        return self._closed(
+            self.answered_at,
+            "answered",
             wait_ms=record.wait_ms,
             agent_id=record.agent_id,
             talk_ms=record.talk_ms,
             hold_ms=record.hold_ms,
             holds=record.holds,
             wrap_up_ms=record.wrap_up_ms,
-            to_queue="",
         )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 __all__ = [
     "LEG_OUTCOMES",
@@ -107,15 +108,7 @@ class QueueCounts:
     wrap_ms: int = 0
 
     def __add__(self, other: QueueCounts) -> QueueCounts:
-        values = {
-            f.name: (
-                max(getattr(self, f.name), getattr(other, f.name))
-                if f.name == "longest_wait_ms"
-                else getattr(self, f.name) + getattr(other, f.name)
-            )
-            for f in fields(self)
-        }
-        return QueueCounts(**values)
+        return QueueCounts(**_added(self, other))
 
     def conserved(self) -> bool:
         """offered = answered + abandoned + overflowed + timed_out + callback + waiting."""
@@ -130,6 +123,21 @@ LEG_OUTCOMES = ("answered", "abandoned", "overflowed", "timed_out", "callback", 
 def wait_bucket(wait_ms: int) -> int:
     """The whole seconds of a wait, rounded up: `wait_ms <= T * 1000` iff this <= T."""
     return max(0, -(-wait_ms // 1000))
+
+
+def _added(a: Any, b: Any) -> dict[str, Any]:
+    """Two counts of one dataclass added field by field: sums, the max of `longest_wait_ms`,
+    and histograms (mappings) merged by key."""
+    out: dict[str, Any] = {}
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "longest_wait_ms":
+            out[f.name] = max(x, y)
+        elif isinstance(x, Mapping):
+            out[f.name] = _merged(x, y)
+        else:
+            out[f.name] = x + y
+    return out
 
 
 def _up_to(histogram: Mapping[int, int], limit: int) -> int:
@@ -176,16 +184,7 @@ class Tally:
     wrap_ms: int = 0
 
     def __add__(self, other: Tally) -> Tally:
-        values: dict[str, object] = {}
-        for f in fields(self):
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            if f.name == "longest_wait_ms":
-                values[f.name] = max(a, b)
-            elif isinstance(a, Mapping):
-                values[f.name] = _merged(a, b)
-            else:
-                values[f.name] = a + b
-        return Tally(**values)  # type: ignore[arg-type]
+        return Tally(**_added(self, other))
 
     @staticmethod
     def entering() -> Tally:
