@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, HTTPException, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from api.customers import router as customers_router
+from api.kb import router as kb_router
 from api.live import LiveView
 from api.recordings import router as recordings_router
 from api.trunks import router as trunks_router
@@ -40,6 +42,8 @@ def create_app(live: LiveView, reports: ReportRunner | None = None) -> FastAPI:
 
     app.include_router(recordings_router)  # serves app.state.recordings when the root attaches it
     app.include_router(trunks_router)  # serves app.state.trunks when the root attaches it
+    app.include_router(kb_router)  # serves app.state.kb when the root attaches it
+    app.include_router(customers_router)  # serves app.state.customers when the root attaches it
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:

@@ -529,7 +529,23 @@ def ivr_run(
 @click.argument(
     "name",
     type=click.Choice(
-        ["acd", "cdr", "stats", "trunks", "sink", "switchboard", "ivr", "queue-recorder", "ami"]
+        [
+            "acd",
+            "cdr",
+            "stats",
+            "trunks",
+            "sink",
+            "switchboard",
+            "ivr",
+            "queue-recorder",
+            "tickets",
+            "notify-webhook",
+            "kb",
+            "kb-search",
+            "customers",
+            "customer-directory",
+            "ami",
+        ]
     ),
 )
 @DATA_DIR
@@ -573,7 +589,9 @@ def run_processor(
     `switchboard` maps switch facts to ACD commands and decisions to switch actions; `ivr`
     runs the IVR flows in front of the queue (docs/ivr.md); `queue-recorder` records the
     calls Asterisk's app_queue routes as contact and agent events; `ami` is the live
-    Asterisk edge: facts into cc.telephony, cc.switch-actions performed (docs/telephony.md)."""
+    Asterisk edge: facts into cc.telephony, cc.switch-actions performed (docs/telephony.md);
+    `tickets` decides the ticket commands into cc.ticket-events (docs/tickets.md);
+    `notify-webhook` posts customer notifications to CCX_NOTIFY_WEBHOOK_URL."""
     import os
 
     from ccx.run import run_one
@@ -595,6 +613,13 @@ def run_processor(
             (switchboard_processor if name == "switchboard" else ivr_processor)(settings, switchboard_config)
         except (OSError, ValueError) as e:
             raise click.ClickException(f"{name} configuration: {e}") from None
+    if name == "notify-webhook":
+        from ccx.notify_webhook import notify_webhook_from_env
+
+        try:
+            notify_webhook_from_env().close()
+        except ValueError as e:
+            raise click.ClickException(str(e)) from None
     if name == "queue-recorder":
         from ccx.queue_recorder import queue_recorder_processor
 
@@ -1025,6 +1050,110 @@ def recordings_search(
         click.echo(render(found), nl=False)
     if not found:
         sys.exit(1)
+
+
+@main.group()
+def kb() -> None:
+    """The knowledge base: search the published articles rebuilt from the log (docs/knowledge-base.md)."""
+
+
+@kb.command("search")
+@click.argument("query")
+@DATA_DIR
+@backend_options
+@click.option("--category", default=None, help="Only articles of this category.")
+@click.option("--tag", default=None, help="Only articles with this tag.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--tenant", default=None, help="Tenant [env CCX_TENANT].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per article.")
+def kb_search(
+    query: str,
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    category: str | None,
+    tag: str | None,
+    limit: int,
+    tenant: str | None,
+    as_json: bool,
+) -> None:
+    """Published articles for the caller's words, best first (BM25); exit 1 when none match."""
+    from analytics.kb_search import KbIndex
+    from ccx.kb import as_dicts, library_from_log, render
+
+    settings = Settings.from_env(data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace)
+    index = KbIndex.build(library_from_log(settings), tenant or settings.tenant)
+    hits = index.search(query, category=category, tag=tag, limit=limit)
+    if as_json:
+        for row in as_dicts(hits):
+            click.echo(json.dumps(row, sort_keys=True, ensure_ascii=False))
+    else:
+        click.echo(render(hits), nl=False)
+    if not hits:
+        sys.exit(1)
+
+
+@main.group()
+def customers() -> None:
+    """Customer profiles: import, screen pop (docs/customers.md)."""
+
+
+@customers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@DATA_DIR
+@backend_options
+@click.option("--tenant", default=None, help="Tenant [env CCX_TENANT].")
+@click.option("--region", default="", help="Country of national phone numbers in the file, e.g. DE.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the rejected rows (line, customer_id, field, reason) to this CSV.",
+)
+@click.option(
+    "--no-process", is_flag=True, help="Only append the commands; leave them to the running processor."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def customers_import(
+    file: str,
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    tenant: str | None,
+    region: str,
+    rejects: str | None,
+    no_process: bool,
+    as_json: bool,
+) -> None:
+    """Append the customers of FILE (CSV) as DefineCustomer commands; report the rows
+    rejected and why (line, field, reason)."""
+    from pathlib import Path
+
+    from analytics.customer_import import CsvError
+    from ccx.customers import import_customers
+
+    settings = Settings.from_env(
+        data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace, tenant=tenant
+    )
+    try:
+        report, summary = import_customers(
+            settings,
+            Path(file),
+            region=region,
+            rejects=Path(rejects) if rejects else None,
+            process=not no_process,
+        )
+    except CsvError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+        return
+    for key, value in summary.items():
+        click.echo(f"{key:>20}: {value}")
+    for r in sorted(report.rejected, key=lambda r: r.line):
+        click.echo(f"line {r.line}: {r.customer_id or '-'}: {r.field}: {r.reason}", err=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ ENV_VARS = (
     "CCX_INSTANCE",
     "CCX_NAMESPACE",
     "CCX_TRUNK_CAPACITY",
+    "CCX_REGION",
 )
 """Every environment variable ccx reads (docker-compose.yml is checked against this list)."""
 
@@ -56,6 +57,8 @@ class Settings:
     """This process's instance id: stable transactional ids, the API's own stats group."""
     trunk_capacity: tuple[tuple[str, int], ...] = ()
     """Channels per trunk (`PJSIP/carrier=30,PJSIP/backup=10`): the trunk monitor's Erlang B hint."""
+    region: str = ""
+    """The country (ISO 3166 alpha-2, "DE") national caller numbers belong to (docs/customers.md)."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -73,6 +76,7 @@ class Settings:
             namespace=os.environ.get("CCX_NAMESPACE", ""),
             instance=os.environ.get("CCX_INSTANCE", "0"),
             trunk_capacity=parse_capacity(os.environ.get("CCX_TRUNK_CAPACITY", "")),
+            region=os.environ.get("CCX_REGION", ""),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

@@ -24,6 +24,7 @@ from api.app import create_app
 from api.live import LiveView
 from ccx.bootstrap import RUNNERS, open_pipeline
 from ccx.driver import SimulationDriver
+from ccx.kb import index_source
 from ccx.reports import render_report
 from ccx.settings import Settings
 from processors.decider import Processor
@@ -100,6 +101,14 @@ def serve(
     )
     if "recording-catalog" in pipeline.runners:  # opt-in: GET /v1/recordings
         app.state.recordings = (lambda: pipeline.runners["recording-catalog"].state, settings.tenant)
+    if "kb-search" in pipeline.runners:  # opt-in: GET /v1/kb/search
+        app.state.kb = index_source(lambda: pipeline.runners["kb-search"].state, settings.tenant)
+    if "customer-directory" in pipeline.runners:  # opt-in: GET /v1/customers/screen-pop
+        app.state.customers = (
+            lambda: pipeline.runners["customer-directory"].state,
+            settings.tenant,
+            settings.region,
+        )
     if "trunks" in pipeline.runners:  # GET /v1/trunks/live
         trunks = pipeline.runners["trunks"]
         app.state.trunks = (lambda: trunks.state, settings.tenant, dict(settings.trunk_capacity))

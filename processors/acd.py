@@ -41,7 +41,7 @@ from processors.decider import DeciderProcessor, Invalid, Rejected
 from processors.dispatch import Draft
 from processors.schedule import schedule_problem
 from processors.strategies import STRATEGIES
-from schemas import recording_commands
+from schemas import customer_commands, kb_commands, recording_commands, ticket_commands
 from schemas.agent import AgentLoggedIn, AgentLoggedOut
 from schemas.commands import (
     AcceptOffer,
@@ -96,6 +96,9 @@ __all__ = ["ACD", "PARTIES", "REJECTION_CODES", "acd_processor", "agent_defined"
 PARTIES = ("caller", "agent", "system")
 # Commands on `cc.commands` another decider owns (processors.recordings): not the ACD's.
 _OTHERS = frozenset(getattr(recording_commands, n) for n in recording_commands.__all__)
+_OTHERS |= frozenset(getattr(kb_commands, n) for n in kb_commands.__all__)
+_OTHERS |= frozenset(getattr(ticket_commands, n) for n in ticket_commands.__all__)
+_OTHERS |= frozenset(getattr(customer_commands, n) for n in customer_commands.__all__)
 REJECTION_CODES = (
     "agent_already_logged_in",
     "agent_not_logged_in",

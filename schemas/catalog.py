@@ -16,13 +16,19 @@ from schemas import (
     commands,
     config,
     contact,
+    customer_commands,
+    customers,
     ivr,
+    kb,
+    kb_commands,
     legs,
     recording_commands,
     recordings,
     switch_actions,
     system,
     telephony,
+    ticket_commands,
+    tickets,
 )
 
 __all__ = ["BY_NAME", "CATALOG", "VERSIONS", "SchemaSpec", "spec_for"]
@@ -79,6 +85,12 @@ CATALOG: tuple[SchemaSpec, ...] = tuple(
     + _specs(recordings, "ccx.recording")
     + _specs(recording_commands, "ccx.command")
     + _specs(switch_actions, "ccx.switch")
+    + _specs(kb_commands, "ccx.command")
+    + _specs(kb, "ccx.kb")
+    + _specs(ticket_commands, "ccx.command")
+    + _specs(tickets, "ccx.ticket")
+    + _specs(customer_commands, "ccx.command")
+    + _specs(customers, "ccx.customer")
 )
 
 BY_NAME: dict[str, SchemaSpec] = {s.name: s for s in CATALOG}

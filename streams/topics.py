@@ -28,6 +28,9 @@ __all__ = [
     "COMMAND_RESULTS",
     "DEAD_LETTER",
     "SWITCH_ACTIONS",
+    "KB_EVENTS",
+    "TICKET_EVENTS",
+    "CUSTOMER_EVENTS",
 ]
 
 
@@ -200,6 +203,47 @@ SWITCH_ACTIONS = Topic(
         "`SwitchActionFailed` on `cc.telephony`."
     ),
 )
+KB_EVENTS = Topic(
+    "cc.kb-events",
+    "tenant",
+    _names("ccx.kb"),
+    public=True,
+    doc=(
+        "The knowledge base: article versions as written, which version is published or withdrawn, "
+        'and agents\' "this helped" ratings (docs/knowledge-base.md).'
+    ),
+    ordering="Per tenant, in the order the kb processor decided them; an article's versions in order.",
+)
+TICKET_EVENTS = Topic(
+    "cc.ticket-events",
+    "tenant",
+    _names("ccx.ticket"),
+    public=True,
+    doc=(
+        "Tickets (work orders): created, assigned, status changes of the workflow, comments, "
+        "attachments by reference, escalations, SLA definitions and breaches, and the customer "
+        "notifications (SMS, email) a gateway delivers (docs/tickets.md)."
+    ),
+    ordering=(
+        "Per tenant, in the order the tickets processor decided them; a ticket's events are never "
+        "reordered. Not ordered against `cc.contact-events`: join by `contact_id`."
+    ),
+)
+CUSTOMER_EVENTS = Topic(
+    "cc.customer-events",
+    "tenant",
+    _names("ccx.customer"),
+    public=True,
+    doc=(
+        "Customer profiles (names, E.164 phone numbers, emails, VIP, language, segment, attributes) "
+        "as defined, updated and merged; each event carries the whole profile after the change "
+        "(docs/customers.md)."
+    ),
+    ordering=(
+        "Per tenant, in the order the customers processor decided them; the last event per customer "
+        "is its profile. Not ordered against `cc.contact-events`."
+    ),
+)
 
 ALL: tuple[Topic, ...] = (
     COMMANDS,
@@ -214,6 +258,9 @@ ALL: tuple[Topic, ...] = (
     COMMAND_RESULTS,
     DEAD_LETTER,
     SWITCH_ACTIONS,
+    KB_EVENTS,
+    TICKET_EVENTS,
+    CUSTOMER_EVENTS,
 )
 
 _BY_TYPE: dict[str, Topic] = {}

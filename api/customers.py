@@ -1,0 +1,43 @@
+"""`GET /v1/customers/screen-pop?ani=...`: who is calling, their last contacts and open tickets.
+
+The composition root puts a callable returning the customer directory's state, the tenant
+and the region of national numbers on `app.state.customers` (`CustomersSource`); without
+one the route answers 503. An unknown caller is 200 with `"customer": null` (the agent
+still sees the earlier contacts from that number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from processors.customer_directory import DirectoryState, screen_pop
+
+__all__ = ["CustomersSource", "router"]
+
+CustomersSource = tuple[Callable[[], DirectoryState], str, str]
+"""(the directory's current state, the tenant served, the region of national numbers)."""
+
+router = APIRouter(tags=["customers"])
+
+
+@router.get("/v1/customers/screen-pop")
+def customer_screen_pop(
+    request: Request,
+    ani: Annotated[str, Query(description="The caller's number, any format")] = "",
+    email: Annotated[str, Query(description="Or the sender's email")] = "",
+    last: Annotated[int, Query(ge=0, le=100, description="How many earlier contacts")] = 5,
+) -> dict[str, Any]:
+    """The profile of the customer calling from `ani` (or writing from `email`), their last
+    contacts, newest first, and their open tickets."""
+    source: CustomersSource | None = getattr(request.app.state, "customers", None)
+    if source is None:
+        raise HTTPException(503, "this API serves no customer directory")
+    if not ani.strip() and not email.strip():
+        raise HTTPException(
+            422, [{"loc": ["query", "ani"], "msg": "give ani or email", "type": "value_error.missing"}]
+        )
+    state, tenant, region = source[0](), source[1], source[2]
+    return screen_pop(state, tenant, ani, email=email, region=region, last=last)
