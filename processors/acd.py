@@ -41,7 +41,7 @@ from processors.decider import DeciderProcessor, Invalid, Rejected
 from processors.dispatch import Draft
 from processors.schedule import schedule_problem
 from processors.strategies import STRATEGIES
-from schemas import customer_commands, kb_commands, recording_commands, ticket_commands
+from schemas import commands as acd_commands
 from schemas.agent import AgentLoggedIn, AgentLoggedOut
 from schemas.commands import (
     AcceptOffer,
@@ -94,11 +94,9 @@ from schemas.routing import CHANNELS, OVERFLOW_ACTIONS, OVERFLOW_WHEN, Capacity,
 __all__ = ["ACD", "PARTIES", "REJECTION_CODES", "acd_processor", "agent_defined"]
 
 PARTIES = ("caller", "agent", "system")
-# Commands on `cc.commands` another decider owns (processors.recordings): not the ACD's.
-_OTHERS = frozenset(getattr(recording_commands, n) for n in recording_commands.__all__)
-_OTHERS |= frozenset(getattr(kb_commands, n) for n in kb_commands.__all__)
-_OTHERS |= frozenset(getattr(ticket_commands, n) for n in ticket_commands.__all__)
-_OTHERS |= frozenset(getattr(customer_commands, n) for n in customer_commands.__all__)
+# The ACD decides the commands of `schemas.commands`; every other command on `cc.commands`
+# (recordings, tickets, customers, knowledge base, …) belongs to another decider.
+_MINE = frozenset(t for t in (getattr(acd_commands, n) for n in acd_commands.__all__) if isinstance(t, type))
 REJECTION_CODES = (
     "agent_already_logged_in",
     "agent_not_logged_in",
@@ -478,7 +476,7 @@ class ACD:
         self.scan = scan
 
     def decide(self, state: AcdState, command: Message[Any]) -> Sequence[object]:
-        if type(command.body) in _OTHERS:
+        if type(command.body) not in _MINE:
             return ()
         env = command.envelope
         return _decide(state.tenant(env.tenant), command.body, env.occurred_at, env.event_id, self.scan)
