@@ -16,6 +16,8 @@ suite in an ephemeral context:
 - `interval_tallies` (the materialized view): per queue and 15-minute interval the view's
   `queue_interval_tallies` equal the legs added up again (a leg lost or counted twice
   between the table and its view shows here).
+- `tickets` (the `tickets` view over `ticket_events`): every ticket has its `TicketCreated`,
+  a known workflow status, and was never resolved or closed before it was created.
 - `queue_intervals` (the report): conservation per queue and interval, METRICS.md:
   offered = answered + abandoned + overflowed + timed out + callback (+ waiting), where
   offered is every leg that entered the queue less short abandons and closed ones.
@@ -37,6 +39,7 @@ import pandas as pd
 from analytics.reports.queue_intervals import queue_intervals
 from analytics.warehouse import Warehouse
 from processors.metrics import LEG_OUTCOMES
+from processors.tickets import STATUSES
 
 __all__ = ["OUTCOMES", "DqResult", "check", "render"]
 
@@ -113,6 +116,17 @@ WINDOW w AS (PARTITION BY tenant, contact_id)
 """
 
 
+_TICKETS = """
+SELECT
+    tenant, ticket_id, status,
+    toUInt8(toUnixTimestamp64Milli(created_at) > 0) AS created,
+    toUInt8(
+        (resolved_at IS NULL OR resolved_at >= created_at) AND (closed_at IS NULL OR closed_at >= created_at)
+    ) AS times_in_order
+FROM tickets
+"""
+
+
 def _tallies_agree(warehouse: Warehouse) -> pd.DataFrame:
     """Per tenant, queue and 15-minute interval: does the view's tally equal the legs'?"""
     from analytics.reports.tallies import TALLY_INTERVAL_S, queue_tallies
@@ -159,6 +173,7 @@ def _datasets(warehouse: Warehouse) -> dict[str, pd.DataFrame]:
         "agent_transitions": warehouse.query_df(_TRANSITIONS),
         "queue_legs": warehouse.query_df(_LEGS),
         "interval_tallies": _tallies_agree(warehouse),
+        "tickets": warehouse.query_df(_TICKETS),
         "queue_intervals": intervals,
     }
 
@@ -194,6 +209,12 @@ def _expectations(dataset: str) -> list[Any]:
         ]
     if dataset == "interval_tallies":
         return [gxe.ExpectColumnValuesToBeInSet(column="agrees", value_set=[1])]
+    if dataset == "tickets":
+        return [
+            gxe.ExpectColumnValuesToBeInSet(column="created", value_set=[1]),
+            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUSES)),
+            gxe.ExpectColumnValuesToBeInSet(column="times_in_order", value_set=[1]),
+        ]
     return [gxe.ExpectColumnValuesToBeInSet(column="conserved", value_set=[1])]
 
 

@@ -4,7 +4,9 @@ The runner (`streams.runner`) hands it decoded batches. Each batch becomes at mo
 insert per table: every message goes to `raw_events`, CDRs also to `contacts`, queue
 legs to `contact_legs`, queue definitions also to `queues`, agent state changes also to
 `agent_states`, the offer events of an agent (offered, accepted, declined, timed out,
-withdrawn) also to `offers`, IVR events to `ivr_events` and survey answers to `surveys`.
+withdrawn) also to `offers`, IVR events to `ivr_events`, survey answers to `surveys` and
+ticket events (but SLA definitions and notifications) to `ticket_events`. A customer
+notification's address is not stored: its `raw_events` payload has `to` emptied.
 The tables are ReplacingMergeTrees keyed by log position, natural key or event id, so a
 batch replayed after a crash (written, but offsets not committed) changes nothing that a
 `FINAL` query sees.
@@ -30,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analytics.agent_intervals import INTERVAL_COLUMNS, Change, closed_intervals
+from analytics.erasure import erase_customers
 from analytics.warehouse import Warehouse
 from schemas.agent import AgentStateChanged
 from schemas.cdr import ContactRecord
@@ -46,6 +49,16 @@ from schemas.ivr import (
     SurveyAnswered,
 )
 from schemas.legs import QueueLeg
+from schemas.tickets import (
+    CustomerNotificationRequested,
+    TicketAssigned,
+    TicketAttachmentAdded,
+    TicketCommented,
+    TicketCreated,
+    TicketEscalated,
+    TicketSlaBreached,
+    TicketStatusChanged,
+)
 from streams.ports import Record
 
 __all__ = [
@@ -75,7 +88,17 @@ IVR_COLUMNS = (
     "next_node", "digits", "result", "at", "event_id", "partition", "offset",
 )  # fmt: skip
 _IVR_TYPES = (IvrStarted, IvrNodeEntered, IvrNodeLeft, IvrLookupRequested, IvrLookupAnswered, IvrEnded)
-SURVEY_COLUMNS = ("tenant", "contact_id", "flow_id", "question", "score", "at", "event_id")
+_TICKET_TYPES = (
+    TicketCreated, TicketAssigned, TicketStatusChanged, TicketCommented, TicketAttachmentAdded,
+    TicketEscalated, TicketSlaBreached,
+)  # fmt: skip
+"""Ticket events with a `ticket_events` row (SLA definitions and notifications: `raw_events` only)."""
+SURVEY_COLUMNS = ("tenant", "contact_id", "flow_id", "question", "score", "at", "event_id", "ticket_id")
+TICKET_COLUMNS = (
+    "tenant", "ticket_id", "type", "at", "category", "priority", "department", "customer_id", "contact_id",
+    "respond_due_at", "resolve_due_at", "assignee", "from_status", "to_status", "which", "due_at", "level",
+    "automatic", "event_id", "partition", "offset",
+)  # fmt: skip
 QUEUE_COLUMNS = (
     "tenant", "queue_id", "name", "sl_threshold_s", "short_abandon_s", "ring_timeout_s",
     "wrap_up_s", "strategy", "rule_version", "defined_at",
@@ -127,6 +150,8 @@ class WarehouseSink:
         "cc.cdr",
         "cc.contact-legs",
         "cc.ivr-events",
+        "cc.ticket-events",
+        "cc.customer-events",
         "cc.command-results",
         "cc.dead-letter",
     )
@@ -152,6 +177,7 @@ class WarehouseSink:
         legs: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         ivr: list[tuple[Any, ...]] = []
         surveys: list[tuple[Any, ...]] = []
+        tickets: list[tuple[Any, ...]] = []
         for record, message in batch:
             raw.append(_raw_row(record, message))
             body = message.body
@@ -178,6 +204,8 @@ class WarehouseSink:
                 surveys.append(_survey_row(message.envelope, body))
             elif isinstance(body, QueueLeg):
                 legs[(message.envelope.tenant, body.contact_id, body.leg)] = _leg_row(message.envelope, body)
+            elif isinstance(body, _TICKET_TYPES):
+                tickets.append(_ticket_row(record, message.envelope, body))
         intervals = {
             key: (*row[:6], utc(row[6]), utc(row[7]), *row[8:])
             for key, row in closed_intervals(self.warehouse, changes).items()
@@ -192,11 +220,13 @@ class WarehouseSink:
             ("offers", self._unstored("offers", offers), OFFER_COLUMNS),
             ("ivr_events", ivr, IVR_COLUMNS),
             ("surveys", surveys, SURVEY_COLUMNS),
+            ("ticket_events", tickets, TICKET_COLUMNS),
             ("raw_events", raw, RAW_COLUMNS),
         ):
             if rows:
                 self.warehouse.insert(table, rows, columns)
                 self.rows_written[table] += len(rows)
+        erase_customers(self.warehouse, batch)  # CustomerErased: anonymise in place (ADR 20)
         self.batches_written += 1
         if batch:
             self.last_occurred_at = max(self.last_occurred_at, *(m.envelope.occurred_at for _, m in batch))
@@ -226,7 +256,10 @@ def _raw_row(record: Record, message: Message[Any]) -> tuple[Any, ...]:
     key = record.key.decode("utf-8", "backslashreplace")
     position = (record.topic, record.partition, record.offset, key)
     meta = (env.event_id, message.type, env.tenant, utc(env.occurred_at), env.correlation_id)
-    return (*position, *meta, env.causation_id, env.actor, payload_json(message.body))
+    body = message.body
+    if isinstance(body, CustomerNotificationRequested):
+        body = dataclasses.replace(body, to="")  # the address stays in the log only
+    return (*position, *meta, env.causation_id, env.actor, payload_json(body))
 
 
 def _contact_row(env: Envelope, cdr: ContactRecord) -> tuple[Any, ...]:
@@ -255,7 +288,31 @@ def _ivr_row(record: Record, env: Envelope, e: Any) -> tuple[Any, ...]:
 
 
 def _survey_row(env: Envelope, s: SurveyAnswered) -> tuple[Any, ...]:
-    return (env.tenant, s.contact_id, s.flow_id, s.question, s.score, utc(env.occurred_at), env.event_id)
+    answer = (s.contact_id, s.flow_id, s.question, s.score, utc(env.occurred_at), env.event_id, s.ticket_id)
+    return (env.tenant, *answer)
+
+
+def _ticket_row(record: Record, env: Envelope, e: Any) -> tuple[Any, ...]:
+    def text(name: str) -> str:
+        return str(getattr(e, name, ""))
+
+    def when(name: str) -> datetime | None:
+        ms = int(getattr(e, name, 0))
+        return utc(ms) if ms else None
+
+    created = (
+        text("category"),
+        text("priority"),
+        text("department"),
+        text("customer_id"),
+        text("contact_id"),
+    )
+    due = (when("respond_due_at"), when("resolve_due_at"))
+    change = (text("assignee"), text("from_status"), text("to_status"), text("which"), when("due_at"))
+    escalation = (int(getattr(e, "level", 0)), int(bool(getattr(e, "automatic", False))))
+    position = (env.event_id, record.partition, record.offset)
+    return (env.tenant, e.ticket_id, type(e).__name__, utc(env.occurred_at), *created, *due, *change,
+            *escalation, *position)  # fmt: skip
 
 
 def _queue_row(env: Envelope, q: QueueDefined) -> tuple[Any, ...]:

@@ -3,7 +3,10 @@
 The composition root puts a callable returning the customer directory's state, the tenant
 and the region of national numbers on `app.state.customers` (`CustomersSource`); without
 one the route answers 503. An unknown caller is 200 with `"customer": null` (the agent
-still sees the earlier contacts from that number).
+still sees the earlier contacts from that number). When the tickets read model is attached
+too (`app.state.tickets`, `api.tickets.TicketsView`), the open tickets are the decider's:
+current status, assignee, SLA due times, breaches and comments count
+(`processors.ticket_queries.open_ticket_views`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from api.tickets import TicketsView
 from processors.customer_directory import DirectoryState, screen_pop
+from processors.ticket_queries import open_ticket_views
 
 __all__ = ["CustomersSource", "router"]
 
@@ -40,4 +45,9 @@ def customer_screen_pop(
             422, [{"loc": ["query", "ani"], "msg": "give ani or email", "type": "value_error.missing"}]
         )
     state, tenant, region = source[0](), source[1], source[2]
-    return screen_pop(state, tenant, ani, email=email, region=region, last=last)
+    pop = screen_pop(state, tenant, ani, email=email, region=region, last=last)
+    tickets: TicketsView | None = getattr(request.app.state, "tickets", None)
+    if tickets is not None and pop["customer"] is not None:
+        ids = [pop["customer"]["customer_id"], *pop["customer"]["merged"]]
+        pop["open_tickets"] = open_ticket_views(tickets.state(), tenant, ids, pop["open_tickets"])
+    return pop

@@ -21,11 +21,21 @@ from processors.live_stats import LiveStats
 from processors.trunk_stats import TrunkStats
 from streams import topics
 from streams.embedded import EmbeddedLog
+from streams.keyvault import KeyVault
 from streams.ports import EventLog
 from streams.runner import Runner
 from streams.serde import Serde
 
-__all__ = ["RUNNERS", "Pipeline", "build_processors", "connect_log", "open_log", "open_pipeline"]
+__all__ = [
+    "CRM_RUNNERS",
+    "RUNNERS",
+    "Pipeline",
+    "build_processors",
+    "crm_processors",
+    "connect_log",
+    "open_log",
+    "open_pipeline",
+]
 
 
 def _embedded(settings: Settings) -> EventLog:
@@ -70,7 +80,8 @@ def open_log(settings: Settings) -> tuple[EventLog, Serde]:
     except BaseException:
         log.close()
         raise
-    return log, Serde(log)  # type: ignore[arg-type]
+    vault = KeyVault(settings.key_vault_path)  # personal fields sealed (docs/adr/0020)
+    return log, Serde(log, vault, settings.region)  # type: ignore[arg-type]
 
 
 RUNNERS = ("acd", "cdr", "stats", "trunks", "sink")
@@ -80,6 +91,29 @@ RUNNERS = ("acd", "cdr", "stats", "trunks", "sink")
 def build_processors() -> dict[str, Processor[Any]]:
     """Every processor ccx runs, by name, in dependency order."""
     return {"acd": acd_processor(), "cdr": ContactRecorder(), "stats": LiveStats(), "trunks": TrunkStats()}
+
+
+CRM_RUNNERS = ("customers", "customer-directory", "tickets", "kb", "kb-search")
+"""The CRM side (issue 8): customer profiles and the screen-pop directory, the ticket
+workflow, the knowledge base and its search library. `ccx up` runs them; on the production
+layout each is a `ccx run NAME` of its own."""
+
+
+def crm_processors(settings: Settings) -> dict[str, Processor[Any]]:
+    """The CRM processors by name (`CRM_RUNNERS`), in dependency order."""
+    from processors.customer_directory import CustomerDirectory
+    from processors.customers import customers_processor
+    from processors.kb_search import KbLibrary
+    from processors.knowledge_base import kb_processor
+    from processors.tickets import tickets_processor
+
+    return {
+        "customers": customers_processor(),
+        "customer-directory": CustomerDirectory(region=settings.region),
+        "tickets": tickets_processor(),
+        "kb": kb_processor(),
+        "kb-search": KbLibrary(),
+    }
 
 
 @dataclass

@@ -29,9 +29,18 @@ from ccx.bootstrap import open_log
 from ccx.config_file import Known, file_tenant, parse_config
 from ccx.settings import Settings
 from processors.acd import acd_processor, agent_defined
-from schemas.commands import BlockNumber, DefineAgent, DefineQueue, DefineSchedule, DefineSkill
+from schemas.commands import (
+    BlockNumber,
+    DefineAgent,
+    DefineDisposition,
+    DefineQueue,
+    DefineSchedule,
+    DefineSkill,
+)
 from schemas.config import (
     AgentDefined,
+    AgentQueuesChanged,
+    DispositionDefined,
     NumberBlocked,
     NumberUnblocked,
     QueueDefined,
@@ -39,6 +48,7 @@ from schemas.config import (
     SkillDefined,
 )
 from schemas.envelope import Envelope, Message, derive_event_id
+from schemas.routing import Membership
 from schemas.system import CommandRejected, DeadLetter
 from streams import topics
 from streams.ports import EventLog, LogBusy
@@ -53,8 +63,10 @@ def current_config(
     log: EventLog, serde: Serde, tenant: str, at_ms: int | None = None
 ) -> dict[str, dict[str, Any]]:
     """The tenant's accepted definitions now (or at `at_ms`): {"skills": {id: SkillDefined},
-    "schedules", "queues", "agents", "blocked"}, each the latest event per id."""
-    out: dict[str, dict[str, Any]] = {k: {} for k in ("skills", "schedules", "queues", "agents", "blocked")}
+    "schedules", "queues", "agents", "blocked", "dispositions"}, each the latest event per id
+    (an agent moved between queues by a supervisor is shown with its new queues)."""
+    sections = ("skills", "schedules", "queues", "agents", "blocked", "dispositions")
+    out: dict[str, dict[str, Any]] = {k: {} for k in sections}
     for _r, m in read_all(log, serde, [topics.CONFIG_EVENTS.name]):
         if m.envelope.tenant != tenant or (at_ms is not None and m.envelope.occurred_at > at_ms):
             continue
@@ -67,6 +79,13 @@ def current_config(
                 out["queues"][i] = m.body
             case AgentDefined(agent_id=i):
                 out["agents"][i] = m.body
+            case AgentQueuesChanged(agent_id=i, queues=qs) if i in out["agents"]:
+                old = out["agents"][i]
+                kept = {x.queue_id: x for x in old.memberships}
+                memberships = tuple(kept.get(q) or Membership(q) for q in qs)
+                out["agents"][i] = dataclasses.replace(old, queues=tuple(qs), memberships=memberships)
+            case DispositionDefined(code=code):
+                out["dispositions"][code] = m.body
             case NumberBlocked(number=n):
                 out["blocked"][n] = m.body
             case NumberUnblocked(number=n):
@@ -94,12 +113,16 @@ def _unchanged(cmd: object, config: dict[str, dict[str, Any]]) -> bool:
             if old is None:
                 return False
             new = agent_defined(cmd)
-            return (old.name, set(old.memberships), set(old.skills), set(old.capacity)) == (
+            return (old.name, set(old.memberships), set(old.skills), set(old.capacity), old.team) == (
                 new.name,
                 set(new.memberships),
                 set(new.skills),
                 set(new.capacity),
+                new.team,
             )
+        case DefineDisposition(code=code):
+            old = config["dispositions"].get(code)
+            return old is not None and (old.name, tuple(old.queues)) == (cmd.name, tuple(cmd.queues))
         case BlockNumber(number=n, reason=reason):
             old = config["blocked"].get(n)
             return old is not None and old.reason == reason
@@ -118,13 +141,15 @@ def _describe(body: object) -> str:
             return f"schedule {i} defined ({len(ws)} windows, {tz})"
         case NumberBlocked(number=n):
             return f"number {n} blocked"
+        case DispositionDefined(code=code):
+            return f"disposition {code} defined"
     return type(body).__name__
 
 
 def _name(cmd: object) -> str:
     ident = next(
         getattr(cmd, f)
-        for f in ("skill_id", "schedule_id", "queue_id", "agent_id", "number")
+        for f in ("skill_id", "schedule_id", "queue_id", "agent_id", "number", "code")
         if hasattr(cmd, f)
     )
     return f"{type(cmd).__name__} {ident}"
@@ -271,6 +296,8 @@ def to_document(config: dict[str, dict[str, Any]], tenant: str) -> dict[str, Any
         if a.skills:
             entry["skills"] = {s.skill: s.level for s in a.skills}
         entry["capacity"] = {c.channel: c.max for c in a.capacity}
+        if a.team:
+            entry["team"] = a.team
         agents.append(entry)
     return {
         "tenant": tenant,
@@ -288,6 +315,10 @@ def to_document(config: dict[str, dict[str, Any]], tenant: str) -> dict[str, Any
         "queues": queues,
         "agents": agents,
         "blocked": [{"number": b.number, "reason": b.reason} for b in config["blocked"].values()],
+        "dispositions": [
+            {"code": x.code, "name": x.name} | ({"queues": list(x.queues)} if x.queues else {})
+            for x in config["dispositions"].values()
+        ],
     }
 
 

@@ -25,7 +25,14 @@ import yaml
 
 from processors.schedule import schedule_problem
 from processors.strategies import STRATEGIES
-from schemas.commands import BlockNumber, DefineAgent, DefineQueue, DefineSchedule, DefineSkill
+from schemas.commands import (
+    BlockNumber,
+    DefineAgent,
+    DefineDisposition,
+    DefineQueue,
+    DefineSchedule,
+    DefineSkill,
+)
 from schemas.routing import (
     CHANNELS,
     OVERFLOW_ACTIONS,
@@ -50,7 +57,7 @@ __all__ = [
 ]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_SECTIONS = ("tenant", "skills", "schedules", "queues", "agents", "blocked")
+_SECTIONS = ("tenant", "skills", "schedules", "queues", "agents", "blocked", "dispositions")
 _QUEUE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(DefineQueue)}
 
 
@@ -322,7 +329,7 @@ def _queue(
 def _agent(
     ch: FieldChecker, node: Any, path: str, skills: set[str], schedules: set[str], queues: set[str]
 ) -> DefineAgent | None:
-    if not ch.mapping(node, path, ["id"], ["name", "queues", "memberships", "skills", "capacity"]):
+    if not ch.mapping(node, path, ["id"], ["name", "queues", "memberships", "skills", "capacity", "team"]):
         return None
     aid = ch.get(node, path, "id", str, "")
     plain = [str(q) for q in ch.items(node, path, "queues")]
@@ -370,7 +377,19 @@ def _agent(
         tuple(memberships),
         ch.skills(node, path, "skills", skills),
         tuple(capacity),
+        ch.get(node, path, "team", str, ""),
     )
+
+
+def _disposition(ch: FieldChecker, node: Any, path: str, queues: set[str]) -> DefineDisposition | None:
+    if not ch.mapping(node, path, ["code"], ["name", "queues"]):
+        return None
+    code = ch.get(node, path, "code", str, "")
+    allowed = [str(q) for q in ch.items(node, path, "queues")]
+    for q in allowed:
+        if q not in queues:
+            ch.fail(node, f"{path}.queues", f"unknown queue {q!r}", "queues")
+    return DefineDisposition(code, ch.get(node, path, "name", str, code), tuple(allowed))
 
 
 def _schedule(ch: FieldChecker, node: Any, path: str) -> DefineSchedule | None:
@@ -463,8 +482,13 @@ def parse_config(path: Path, known: Known = Known()) -> tuple[str | None, list[o
                     ch.get(node, f"blocked[{i}]", "reason", str, ""),
                 )
             )
+    dispositions = [
+        x
+        for i, n in enumerate(sections["dispositions"])
+        if (x := _disposition(ch, n, f"dispositions[{i}]", queue_ids))
+    ]
     if ch.problems:
         raise ConfigError(ch.problems)
-    commands += [*_order_queues(queues), *agents, *blocked]
+    commands += [*_order_queues(queues), *agents, *dispositions, *blocked]
     tenant = doc.get("tenant")
     return (str(tenant) if tenant is not None else None), commands

@@ -38,7 +38,8 @@ TIMEOUT_S = 10.0
 
 
 def payload(msg: Message[CustomerNotificationRequested]) -> dict[str, Any]:
-    """The JSON the gateway receives: the notification and who/when, nothing else personal."""
+    """The JSON the gateway receives: the notification and who/when, nothing else personal.
+    `language` is the customer profile's ("" when unknown: the gateway's default template)."""
     env, n = msg.envelope, msg.body
     return {
         "event_id": env.event_id,
@@ -48,6 +49,7 @@ def payload(msg: Message[CustomerNotificationRequested]) -> dict[str, Any]:
         "channel": n.channel,
         "template": n.template,
         "to": n.to,
+        "language": n.language,
     }
 
 

@@ -20,18 +20,13 @@ from typing import Any
 
 from analytics.sink import WarehouseSink
 from analytics.warehouse import Warehouse, open_warehouse
-from ccx.bootstrap import RUNNERS, build_processors, open_log
+from ccx.bootstrap import CRM_RUNNERS, RUNNERS, build_processors, crm_processors, open_log
 from ccx.health import Heartbeat, heartbeat_path
 from ccx.notify_webhook import notify_webhook_from_env
 from ccx.queue_recorder import queue_recorder_processor
 from ccx.settings import Settings
 from ccx.switchboard import ivr_processor, switchboard_processor
-from processors.customer_directory import CustomerDirectory
-from processors.customers import customers_processor
 from processors.decider import Processor
-from processors.kb_search import KbLibrary
-from processors.knowledge_base import kb_processor
-from processors.tickets import tickets_processor
 from streams.ports import EventLog
 from streams.runner import Runner, Sink
 from telephony.ivr.live import LiveIvr
@@ -39,22 +34,12 @@ from telephony.ivr.lookups import LookupEdge
 
 __all__ = ["NAMES", "OPTIONAL", "run_one"]
 
-OPTIONAL = (
-    "switchboard",
-    "ivr",
-    "queue-recorder",
-    "tickets",
-    "notify-webhook",
-    "kb",
-    "kb-search",
-    "customers",
-    "customer-directory",
-)
-"""Runners `ccx run` offers beside `RUNNERS`, outside the default pipeline (`ccx up`) and
-docker-compose: the switchboard and the IVR (ccx routes) and the queue recorder (the switch
-routes) only matter with a switch (docs/telephony.md, docs/ivr.md); the tickets decider
-(docs/tickets.md) only where tickets are used, and the notify webhook (CCX_NOTIFY_WEBHOOK_URL)
-where customers are notified."""
+OPTIONAL = ("switchboard", "ivr", "queue-recorder", *CRM_RUNNERS, "notify-webhook")
+"""Runners `ccx run` offers beside `RUNNERS`, outside docker-compose's default services: the
+switchboard and the IVR (ccx routes) and the queue recorder (the switch routes) only matter
+with a switch (docs/telephony.md, docs/ivr.md); the CRM runners (`CRM_RUNNERS`: customers,
+tickets, knowledge base; `ccx up` runs them) where the CRM side is used, and the notify
+webhook (CCX_NOTIFY_WEBHOOK_URL) where customers are notified."""
 NAMES = (*RUNNERS, *OPTIONAL)
 PROGRESS_EVERY_S = 5.0
 POLL_TIMEOUT_S = 0.5
@@ -116,16 +101,10 @@ def run_one(
             target = ivr_processor(settings, switchboard_config)
         elif name == "queue-recorder":
             target = queue_recorder_processor(settings, queue_recorder_config)
-        elif name == "tickets":
-            target = tickets_processor()
         elif name == "notify-webhook":
             target = notify_webhook_from_env()
-        elif name in ("kb", "kb-search"):  # the knowledge base (docs/knowledge-base.md)
-            target = kb_processor() if name == "kb" else KbLibrary()
-        elif name in ("customers", "customer-directory"):  # docs/customers.md
-            target = (
-                customers_processor() if name == "customers" else CustomerDirectory(region=settings.region)
-            )
+        elif name in CRM_RUNNERS:  # docs/customers.md, docs/tickets.md, docs/knowledge-base.md
+            target = crm_processors(settings)[name]
         else:
             target = build_processors()[name]
         if isinstance(target, LiveIvr):

@@ -24,6 +24,7 @@ ENV_VARS = (
     "CCX_NAMESPACE",
     "CCX_TRUNK_CAPACITY",
     "CCX_REGION",
+    "CCX_KEY_VAULT",
 )
 """Every environment variable ccx reads (docker-compose.yml is checked against this list)."""
 
@@ -59,6 +60,9 @@ class Settings:
     """Channels per trunk (`PJSIP/carrier=30,PJSIP/backup=10`): the trunk monitor's Erlang B hint."""
     region: str = ""
     """The country (ISO 3166 alpha-2, "DE") national caller numbers belong to (docs/customers.md)."""
+    key_vault: Path | None = None
+    """The personal-data key vault (ADR 20); default `keys.sqlite` in the data directory. Every
+    process of one ccx must share it (a shared volume in docker-compose)."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -77,6 +81,7 @@ class Settings:
             instance=os.environ.get("CCX_INSTANCE", "0"),
             trunk_capacity=parse_capacity(os.environ.get("CCX_TRUNK_CAPACITY", "")),
             region=os.environ.get("CCX_REGION", ""),
+            key_vault=Path(os.environ["CCX_KEY_VAULT"]) if os.environ.get("CCX_KEY_VAULT") else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
@@ -86,6 +91,12 @@ class Settings:
     @property
     def log_path(self) -> Path:
         return self.data_dir / "log.sqlite"
+
+    @property
+    def key_vault_path(self) -> Path:
+        """The key vault of personal data (docs/adr/0020): CCX_KEY_VAULT, else beside the
+        embedded log. Processes that share a log must share the vault."""
+        return self.key_vault or self.data_dir / "keys.sqlite"
 
     @property
     def log_location(self) -> str:

@@ -17,7 +17,8 @@ command's later decisions, and dispatch, see the effects of its earlier ones.
 State is per tenant (`AcdState.tenants`), so one instance can own a partition that carries
 several tenants. Eligibility, service order and offers (with their explanations) live in
 `processors.dispatch`, the strategies in `processors.strategies`, admission, overflow and
-timers in `processors.acd_rules`. `ACD(scan=True)` is the baseline that scans every agent.
+timers in `processors.acd_rules`, transfers, consults, conferences and supervisors in
+`processors.acd_handover`. `ACD(scan=True)` is the baseline that scans every agent.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from processors.acd_rules import admit, on_tick
+from processors.acd_handover import (
+    HANDOVER_CODES,
+    accept_consult,
+    decide_handover,
+    decline_consult,
+    hang_up_parties,
+    is_consult_offer,
+)
+from processors.acd_rules import admit, on_tick, wrap_deadline
 from processors.acd_state import (
     CONNECTED,
     HELD,
@@ -35,6 +44,7 @@ from processors.acd_state import (
     AcdState,
     Agent,
     TenantState,
+    Wrap,
     apply,
 )
 from processors.decider import DeciderProcessor, Invalid, Rejected
@@ -46,27 +56,39 @@ from schemas.agent import AgentLoggedIn, AgentLoggedOut
 from schemas.commands import (
     AcceptOffer,
     BlockNumber,
+    CancelConsult,
+    CompleteTransfer,
     CompleteWrapUp,
+    ConferenceContact,
+    ConsultAgent,
     DeclineOffer,
     DefineAgent,
+    DefineDisposition,
     DefineQueue,
     DefineSchedule,
     DefineSkill,
     ExtendWrapUp,
     HangUpContact,
     HoldContact,
+    LeaveConference,
     LogInAgent,
     LogOutAgent,
+    MonitorContact,
     RequestCallback,
     ResumeContact,
     RouteContact,
     SetAgentNotReady,
+    SetAgentQueues,
     SetAgentReady,
+    StopMonitoring,
     Tick,
+    TransferContact,
     UnblockNumber,
 )
 from schemas.config import (
     AgentDefined,
+    AgentQueuesChanged,
+    DispositionDefined,
     NumberBlocked,
     NumberUnblocked,
     QueueDefined,
@@ -112,6 +134,8 @@ REJECTION_CODES = (
     "contact_not_held",
     "contact_not_in_wrap_up",
     "contact_ended",
+    "unknown_disposition",
+    *HANDOVER_CODES,
 )
 # Overflow actions each trigger allows: a contact refused on arrival cannot wait for a callback.
 _ACTIONS_FOR = {
@@ -211,7 +235,13 @@ def agent_defined(cmd: DefineAgent) -> AgentDefined:
     memberships = {q: Membership(q) for q in cmd.queues} | {m.queue_id: m for m in cmd.memberships}
     capacity = tuple(cmd.capacity) or (Capacity("voice", 1),)
     return AgentDefined(
-        cmd.agent_id, cmd.name, tuple(memberships), tuple(memberships.values()), tuple(cmd.skills), capacity
+        cmd.agent_id,
+        cmd.name,
+        tuple(memberships),
+        tuple(memberships.values()),
+        tuple(cmd.skills),
+        capacity,
+        cmd.team,
     )
 
 
@@ -244,6 +274,30 @@ def _define_agent(d: Draft, cmd: DefineAgent) -> None:
         d.dirty.update(old.memberships)
         if old.presence == "available":
             d.wake_agent(cmd.agent_id)
+
+
+def _known_queues(t: TenantState, queues: tuple[str, ...], field: str) -> None:
+    for i, q in enumerate(queues):
+        if q not in t.queues:
+            raise Invalid(f"{field}[{i}]: unknown queue {q!r}")
+
+
+def _set_agent_queues(d: Draft, cmd: SetAgentQueues) -> None:
+    agent = _agent(d.t, cmd.agent_id)
+    _known_queues(d.t, tuple(cmd.queues), "queues")
+    queues = tuple(dict.fromkeys(cmd.queues))
+    previous = tuple(agent.memberships)
+    d.emit(AgentQueuesChanged(agent.agent_id, queues, previous))
+    d.dirty.update(previous)  # a contact waiting there for it (sticky) may now go to others
+    if agent.presence == "available":
+        d.wake_agent(agent.agent_id)
+
+
+def _define_disposition(d: Draft, cmd: DefineDisposition) -> None:
+    if not cmd.code:
+        raise Invalid("code must not be empty")
+    _known_queues(d.t, tuple(cmd.queues), "queues")
+    d.emit(DispositionDefined(cmd.code, cmd.name, tuple(cmd.queues)))
 
 
 def _define_other(d: Draft, cmd: DefineSkill | DefineSchedule | BlockNumber | UnblockNumber) -> None:
@@ -337,6 +391,11 @@ def _contact_for(d: Draft, contact_id: str, agent_id: str, phases: tuple[str, ..
 
 def _on_contact(d: Draft, cmd: AcceptOffer | DeclineOffer | HoldContact | ResumeContact) -> None:
     cid, aid = cmd.contact_id, cmd.agent_id
+    c = d.t.contacts.get(cid)
+    if isinstance(cmd, AcceptOffer | DeclineOffer) and c is not None and is_consult_offer(c, aid):
+        _agent(d.t, aid)
+        (accept_consult if isinstance(cmd, AcceptOffer) else decline_consult)(d, c, aid)
+        return
     match cmd:
         case AcceptOffer():
             queue_id = _contact_for(d, cid, aid, (OFFERED,), "contact_not_offered_to_agent")
@@ -371,12 +430,16 @@ def _hang_up(d: Draft, cmd: HangUpContact) -> None:
         raise Rejected("contact_not_found", f"no contact {cmd.contact_id!r} in progress")
     if c.phase == WRAP_UP:
         raise Rejected("contact_ended", f"contact {c.contact_id!r} has already ended")
-    if c.phase in (CONNECTED, HELD):
+    hang_up_parties(d, c)
+    if c.phase in (CONNECTED, HELD) and c.agent_id:
         d.emit(
             ContactEnded(c.contact_id, c.queue_id, "completed", cmd.party, c.agent_id, c.wait_ms),
             WrapUpStarted(c.contact_id, c.agent_id),
         )
         d.presence(c.agent_id, contact_id=c.contact_id)
+        for other in c.others:
+            d.emit(WrapUpStarted(c.contact_id, other))
+            d.presence(other, contact_id=c.contact_id)
         return
     d.emit(ContactEnded(c.contact_id, c.queue_id, "abandoned", cmd.party, "", d.now - c.queued_at))
     for aid in c.offers:
@@ -405,17 +468,45 @@ def _request_callback(d: Draft, cmd: RequestCallback) -> None:
     )
 
 
+def _wrapping(d: Draft, contact_id: str, agent_id: str) -> Wrap:
+    """The wrap-up of `agent_id` on the contact (Rejected when there is none)."""
+    _agent(d.t, agent_id)
+    c = d.t.contacts.get(contact_id)
+    if c is None:
+        raise Rejected("contact_not_found", f"no contact {contact_id!r} in progress")
+    w = c.wrap_of(agent_id)
+    if w is not None:
+        return w
+    if c.phase == WRAP_UP:
+        raise Rejected("agent_not_on_contact", f"contact {contact_id!r} is not with agent {agent_id!r}")
+    raise Rejected("contact_not_in_wrap_up", f"contact {contact_id!r} is {c.phase}, not wrap_up")
+
+
+def _disposition_allowed(d: Draft, cmd: CompleteWrapUp) -> None:
+    """Once the tenant defines dispositions, only those allowed for the contact's queue."""
+    if not d.t.dispositions:
+        return
+    queue_id = d.t.contacts[cmd.contact_id].queue_id
+    allowed = sorted(code for code, x in d.t.dispositions.items() if not x.queues or queue_id in x.queues)
+    if cmd.disposition not in allowed:
+        raise Rejected(
+            "unknown_disposition",
+            f"disposition {cmd.disposition!r} is not defined for queue {queue_id!r}; "
+            f"use one of: {', '.join(allowed) or '(none defined for this queue)'}",
+        )
+
+
 def _wrap_up(d: Draft, cmd: CompleteWrapUp | ExtendWrapUp) -> None:
-    _contact_for(d, cmd.contact_id, cmd.agent_id, (WRAP_UP,), "contact_not_in_wrap_up")
+    w = _wrapping(d, cmd.contact_id, cmd.agent_id)
     match cmd:
         case ExtendWrapUp(seconds=seconds):
             if seconds <= 0:
                 raise Invalid(f"seconds must be > 0, not {seconds}")
             c = d.t.contacts[cmd.contact_id]
-            q = d.t.queues.get(c.queue_id)
-            deadline = max(c.wrap_until, c.wrap_started_at + (q.wrap_up_s * 1000 if q else 0), d.now)
+            deadline = max(wrap_deadline(w, d.t.queues.get(c.queue_id)), d.now)
             d.emit(WrapUpExtended(c.contact_id, cmd.agent_id, deadline + seconds * 1000))
         case CompleteWrapUp():
+            _disposition_allowed(d, cmd)
             d.emit(WrapUpCompleted(cmd.contact_id, cmd.agent_id, cmd.disposition, cmd.notes))
             if cmd.next_state == "not_ready":
                 d.presence(cmd.agent_id, "not_ready", cmd.not_ready_reason, cmd.contact_id, force=True)
@@ -432,6 +523,21 @@ def _decide(t: TenantState, body: object, now: int, seed: str, scan: bool) -> li
             _define_agent(d, body)
         case DefineSkill() | DefineSchedule() | BlockNumber() | UnblockNumber():
             _define_other(d, body)
+        case SetAgentQueues():
+            _set_agent_queues(d, body)
+        case DefineDisposition():
+            _define_disposition(d, body)
+        case (
+            TransferContact()
+            | ConsultAgent()
+            | CompleteTransfer()
+            | ConferenceContact()
+            | CancelConsult()
+            | LeaveConference()
+            | MonitorContact()
+            | StopMonitoring()
+        ):
+            decide_handover(d, body)
         case LogInAgent() | LogOutAgent() | SetAgentReady() | SetAgentNotReady():
             _presence(d, body)
         case RouteContact():
@@ -467,7 +573,7 @@ class ACD:
         "cc.config-events",
         "cc.command-results",
     )
-    version = 2  # 2: persistent maps, routing indexes, agent work and presence
+    version = 3  # 2: persistent maps, routing indexes, agent work and presence; 3: hand-overs, wraps
 
     def initial_state(self) -> AcdState:
         return AcdState()

@@ -24,7 +24,7 @@ and shift schedules that changed with time take effect.
 
 from __future__ import annotations
 
-from processors.acd_state import OFFERED, WAITING, WRAP_UP, Contact
+from processors.acd_state import OFFERED, WAITING, Contact, Wrap
 from processors.dispatch import Draft
 from processors.schedule import is_open
 from schemas.config import QueueDefined
@@ -38,7 +38,7 @@ from schemas.contact import (
 )
 from schemas.routing import OverflowRule, SkillLevel
 
-__all__ = ["MAX_OVERFLOW_HOPS", "admit", "fire", "on_tick", "served"]
+__all__ = ["MAX_OVERFLOW_HOPS", "admit", "fire", "on_tick", "served", "wrap_deadline"]
 
 MAX_OVERFLOW_HOPS = 8
 _END_REASON = {"wait": "timed_out", "no_agents": "timed_out", "closed": "closed", "full": "full"}
@@ -139,10 +139,11 @@ def _ring_out(d: Draft, c: Contact) -> None:
     d.dirty.add(c.queue_id)
 
 
-def _wrap_deadline(c: Contact, q: QueueDefined | None) -> int:
+def wrap_deadline(w: Wrap, q: QueueDefined | None) -> int:
+    """When the wrap-up `w` of a contact of queue `q` times out (ms)."""
     if q is None:
-        return c.wrap_until or c.wrap_started_at
-    return max(c.wrap_until, c.wrap_started_at + q.wrap_up_s * 1000)
+        return w.until or w.started_at
+    return max(w.until, w.started_at + q.wrap_up_s * 1000)
 
 
 def _wait_rules(d: Draft, c: Contact, q: QueueDefined) -> None:
@@ -165,23 +166,25 @@ def on_tick(d: Draft) -> None:
     for c in d.t.contacts.values():
         if c.phase == OFFERED and d.now >= c.expires_at:
             ringing.append(c)
-        elif c.phase == WRAP_UP:
+        if c.wraps:
             wrapping.append(c)
     for c in sorted(ringing, key=lambda c: c.seq):
         _ring_out(d, c)
     for c in sorted(wrapping, key=lambda c: c.seq):
         q = d.t.queues.get(c.queue_id)
-        if d.now >= _wrap_deadline(c, q):
-            d.emit(WrapUpCompleted(c.contact_id, c.agent_id, "timeout", ""))
-            agent = d.t.agents.get(c.agent_id)
+        for w in c.wraps:
+            if d.now < wrap_deadline(w, q):
+                continue
+            d.emit(WrapUpCompleted(c.contact_id, w.agent_id, "timeout", ""))
+            agent = d.t.agents.get(w.agent_id)
             if agent is not None and agent.presence == "not_ready":
                 # Set not ready while wrapping up (RONA on another chat): the timeout of this
                 # wrap-up does not make it ready again.
-                d.presence(c.agent_id, contact_id=c.contact_id)
+                d.presence(w.agent_id, contact_id=c.contact_id)
             elif q is None or q.auto_ready:
-                d.presence(c.agent_id, "available")
+                d.presence(w.agent_id, "available")
             else:
-                d.presence(c.agent_id, "not_ready", "wrap_up_timeout", c.contact_id)
+                d.presence(w.agent_id, "not_ready", "wrap_up_timeout", c.contact_id)
     unserved: dict[str, bool] = {}
     for qid in sorted(d.t.waiting):
         q = d.t.queues.get(qid)

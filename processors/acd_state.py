@@ -15,6 +15,12 @@ and queue, for `fewest_answered`), `rr_last` (the last agent offered per queue, 
 An agent's `work` is the contacts it holds (reserved, handling or wrap-up), kept from the
 contact events; its `state` (the exclusive METRICS.md state) and `presence` (what the
 agent chose) come from `AgentStateChanged`.
+
+A contact may involve several agents: `agent_id` has the caller, `others` are the agents
+conferenced in, `consult_to` the agent being consulted (`consult` "offered" or
+"connected"), and `wraps` every agent in wrap-up for it (one who transferred the caller
+away wraps up while the caller waits or talks on). Phase `wrap_up` means the caller is
+gone; the contact is removed when it is gone and no wrap-up is left.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from processors.pmap import PMap
 from schemas.agent import AgentStateChanged
 from schemas.config import (
     AgentDefined,
+    AgentQueuesChanged,
+    DispositionDefined,
     NumberBlocked,
     NumberUnblocked,
     QueueDefined,
@@ -34,7 +42,12 @@ from schemas.config import (
     SkillDefined,
 )
 from schemas.contact import (
+    AgentLeftConference,
     CallbackOffered,
+    ConferenceStarted,
+    ConsultConnected,
+    ConsultEnded,
+    ConsultOffered,
     ContactArrived,
     ContactConnected,
     ContactEnded,
@@ -42,9 +55,12 @@ from schemas.contact import (
     ContactOffered,
     ContactQueued,
     ContactResumed,
+    ContactTransferred,
     OfferDeclined,
     OfferTimedOut,
     OfferWithdrawn,
+    SupervisorJoined,
+    SupervisorLeft,
     WrapUpCompleted,
     WrapUpExtended,
     WrapUpStarted,
@@ -64,6 +80,7 @@ __all__ = [
     "Contact",
     "TenantState",
     "Work",
+    "Wrap",
     "apply",
     "summary_state",
 ]
@@ -89,6 +106,15 @@ class Work:
 
 
 @dataclass(frozen=True, slots=True)
+class Wrap:
+    """An agent's wrap-up of a contact: since `started_at`, extended to `until` (0: not)."""
+
+    agent_id: str
+    started_at: int
+    until: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Agent:
     """An agent as the ACD sees it; `since` is when it entered `state` (ms)."""
 
@@ -104,6 +130,7 @@ class Agent:
     reason: str = ""
     contact_id: str = ""
     work: tuple[Work, ...] = ()
+    team: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +142,7 @@ class Contact:
     current queue (rule timers count from there). `offers` are the agents ringing now
     (several for ring-all), `excluded` the agents who declined it or let it ring out.
     `sticky_agent` served its caller last; `callback_offered` once per queue stint.
+    `supervisors` are (supervisor id, mode) pairs of the supervisors on the contact.
     """
 
     contact_id: str
@@ -132,10 +160,16 @@ class Contact:
     expires_at: int = 0
     excluded: tuple[str, ...] = ()
     wait_ms: int = 0
-    wrap_started_at: int = 0
-    wrap_until: int = 0
     sticky_agent: str = ""
     callback_offered: bool = False
+    others: tuple[str, ...] = ()
+    consult_to: str = ""
+    consult: str = ""
+    wraps: tuple[Wrap, ...] = ()
+    supervisors: tuple[tuple[str, str], ...] = ()
+
+    def wrap_of(self, agent_id: str) -> Wrap | None:
+        return next((w for w in self.wraps if w.agent_id == agent_id), None)
 
 
 def _empty() -> PMap[object]:
@@ -157,6 +191,7 @@ class TenantState:
     answered: PMap[int] = field(default_factory=_empty)  # type: ignore[arg-type]
     rr_last: PMap[str] = field(default_factory=_empty)  # type: ignore[arg-type]
     last_agent: PMap[str] = field(default_factory=_empty)  # type: ignore[arg-type]
+    dispositions: PMap[DispositionDefined] = field(default_factory=_empty)  # type: ignore[arg-type]
     seq: int = 0
 
 
@@ -263,7 +298,7 @@ def _config(t: TenantState, body: object) -> TenantState:
             capacity = {c.channel: c.max for c in body.capacity} or {"voice": 1}
             old = t.agents.get(agent_id)
             if old is None:
-                agent = Agent(agent_id, name, tuple(queues), memberships, skills, capacity)
+                agent = Agent(agent_id, name, tuple(queues), memberships, skills, capacity, team=body.team)
             else:
                 agent = replace(
                     old,
@@ -272,9 +307,21 @@ def _config(t: TenantState, body: object) -> TenantState:
                     memberships=memberships,
                     skills=skills,
                     capacity=capacity,
+                    team=body.team,
                 )
             t = _set_members(t, agent_id, tuple(old.memberships) if old else (), tuple(memberships))
             return replace(t, agents=t.agents.set(agent_id, agent))
+        case AgentQueuesChanged(agent_id=agent_id, queues=queues):
+            a = t.agents.get(agent_id)
+            if a is None:
+                return t
+            kept = {q: a.memberships.get(q) or Membership(q) for q in queues}
+            t = _set_members(t, agent_id, tuple(a.memberships), tuple(kept))
+            return replace(
+                t, agents=t.agents.set(agent_id, replace(a, queues=tuple(queues), memberships=kept))
+            )
+        case DispositionDefined(code=code):
+            return replace(t, dispositions=t.dispositions.set(code, body))
     return t
 
 
@@ -376,27 +423,85 @@ def _contact_event(t: TenantState, body: object, now: int) -> TenantState:
             if c is None:
                 return t
             t = _unwait(t, c)
-            if not aid:
-                for ringing in c.offers:
-                    t = _agent_work(t, ringing, _without(cid))
+            for ringing in c.offers:
+                t = _agent_work(t, ringing, _without(cid))
+            c = replace(c, phase=WRAP_UP, offers=(), supervisors=())
+            if aid:
+                t = _agent_work(t, aid, _phase(cid, "wrap_up"))
+                c = _wrapping(replace(c, agent_id=aid), aid, now)
+            if not c.wraps:
                 return replace(t, contacts=t.contacts.delete(cid))
-            t = _agent_work(t, aid, _phase(cid, "wrap_up"))
-            return _put_contact(t, replace(c, phase=WRAP_UP, agent_id=aid, wrap_started_at=now))
+            return _put_contact(t, c)
         case WrapUpStarted(contact_id=cid, agent_id=aid):
             c = t.contacts.get(cid)
             if c is None:
                 return t
-            return _put_contact(t, replace(c, phase=WRAP_UP, agent_id=aid, wrap_started_at=now))
-        case WrapUpExtended(contact_id=cid, until=until):
+            t = _agent_work(t, aid, _phase(cid, "wrap_up"))
+            return _put_contact(t, _wrapping(c, aid, now))
+        case WrapUpExtended(contact_id=cid, agent_id=aid, until=until):
             c = t.contacts.get(cid)
-            return t if c is None else _put_contact(t, replace(c, wrap_until=until))
+            if c is None:
+                return t
+            wraps = tuple(replace(w, until=until) if w.agent_id == aid else w for w in c.wraps)
+            return _put_contact(t, replace(c, wraps=wraps))
         case WrapUpCompleted(contact_id=cid, agent_id=aid):
             t = _agent_work(t, aid, _without(cid))
-            return replace(t, contacts=t.contacts.delete(cid))
+            c = t.contacts.get(cid)
+            if c is None:
+                return t
+            c = replace(c, wraps=tuple(w for w in c.wraps if w.agent_id != aid))
+            if c.phase == WRAP_UP and not c.wraps:
+                return replace(t, contacts=t.contacts.delete(cid))
+            return _put_contact(t, c)
         case CallbackOffered(contact_id=cid):
             c = t.contacts.get(cid)
             return t if c is None else _put_contact(t, replace(c, callback_offered=True))
-    return t
+    return _handover(t, body)
+
+
+def _wrapping(c: Contact, agent_id: str, now: int) -> Contact:
+    """`c` with `agent_id` in wrap-up (once) and no longer with the caller."""
+    others = tuple(a for a in c.others if a != agent_id)
+    if c.wrap_of(agent_id) is not None:
+        return replace(c, others=others)
+    return replace(c, others=others, wraps=(*c.wraps, Wrap(agent_id, now)))
+
+
+def _handover(t: TenantState, body: object) -> TenantState:
+    """Transfers, consults, conferences and supervisors."""
+    c = t.contacts.get(getattr(body, "contact_id", ""))
+    if c is None:
+        return t
+    cid = c.contact_id
+    match body:
+        case ContactTransferred(to_agent=to_agent, mode=mode):
+            if mode == "consult":
+                c = replace(c, agent_id=to_agent, consult_to="", consult="")
+            else:
+                c = replace(c, agent_id="", supervisors=())
+        case ConsultOffered(to_agent=to_agent):
+            t = _agent_work(t, to_agent, lambda work: (*work, Work(cid, c.channel, "reserved")))
+            c = replace(c, consult_to=to_agent, consult="offered")
+        case ConsultConnected(to_agent=to_agent):
+            t = _agent_work(t, to_agent, _phase(cid, "handling"))
+            c = replace(c, consult="connected")
+        case ConsultEnded(to_agent=to_agent):
+            t = _agent_work(t, to_agent, _without(cid))
+            c = replace(c, consult_to="", consult="")
+        case ConferenceStarted(agents=agents):
+            others = tuple(a for a in agents if a != c.agent_id)
+            c = replace(c, others=others, consult_to="", consult="")
+        case AgentLeftConference(remaining=remaining):
+            if remaining:
+                c = replace(c, agent_id=remaining[0], others=tuple(remaining[1:]))
+        case SupervisorJoined(supervisor_id=sid, mode=mode):
+            kept = tuple(s for s in c.supervisors if s[0] != sid)
+            c = replace(c, supervisors=(*kept, (sid, mode)))
+        case SupervisorLeft(supervisor_id=sid):
+            c = replace(c, supervisors=tuple(s for s in c.supervisors if s[0] != sid))
+        case _:
+            return t
+    return _put_contact(t, c)
 
 
 def apply(t: TenantState, body: object, now: int) -> TenantState:
@@ -404,7 +509,15 @@ def apply(t: TenantState, body: object, now: int) -> TenantState:
     if isinstance(body, AgentStateChanged):
         return _agent_changed(t, body, now)
     if isinstance(
-        body, QueueDefined | AgentDefined | SkillDefined | ScheduleDefined | NumberBlocked | NumberUnblocked
+        body,
+        QueueDefined
+        | AgentDefined
+        | AgentQueuesChanged
+        | DispositionDefined
+        | SkillDefined
+        | ScheduleDefined
+        | NumberBlocked
+        | NumberUnblocked,
     ):
         return _config(t, body)
     return _contact_event(t, body, now)

@@ -17,6 +17,15 @@ refused at the door) has no leg; one moved to a queue that refused it (closed, f
 the hop limit) ends with its "overflowed" leg, its CDR saying how it ended. Legs are
 emitted before the CDR of the same input, with derived ids 1, 2, … (the CDR keeps index 0).
 
+**Hand-overs.** A contact may be handled by several agents (a transfer, a conference).
+Its record is emitted once, when it has ended and the last of its agents' wrap-ups has
+completed; `agent_id` is the agent who had the caller at the end, `disposition` that
+agent's, `talk_ms` the caller's time connected to any agent (without hold), summed over
+the agents it talked to in turn. A blind transfer to a queue closes the answered leg at
+the transfer (outcome "answered", `to_queue` the queue transferred to, the talk of that
+stint, `wrap_up_ms` 0: the transferring agent's wrap-up is not that leg's) and opens a new
+leg in the target queue. Transfers to an agent and consults stay in the same leg.
+
 A contact's draft is dropped when its record is emitted, so the state holds only
 contacts in progress.
 """
@@ -29,6 +38,7 @@ from typing import Any
 
 from schemas.cdr import ContactRecord
 from schemas.contact import (
+    ConferenceStarted,
     ContactArrived,
     ContactBlocked,
     ContactConnected,
@@ -38,7 +48,9 @@ from schemas.contact import (
     ContactOverflowed,
     ContactQueued,
     ContactResumed,
+    ContactTransferred,
     WrapUpCompleted,
+    WrapUpStarted,
 )
 from schemas.envelope import Message, derive
 from schemas.legs import QueueLeg
@@ -55,6 +67,13 @@ class OpenLeg:
     queue_id: str
     priority: int
     queued_at: int
+    answered_at: int = 0
+    agent_id: str = ""
+    wait_ms: int = 0
+    talk_base: int = 0
+    """The contact's connected time, hold and holds before this leg was answered."""
+    hold_base: int = 0
+    holds_base: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +103,26 @@ class ContactDraft:
     legs: int = 0
     """How many legs the contact has opened."""
     open_leg: OpenLeg | None = None
+    connected_ms: int = 0
+    """Time connected to an agent in finished stretches (hold included)."""
+    connected_since: int = -1
+    """When the current stretch with an agent began (-1: none)."""
+    ended: bool = False
+    wrapping: tuple[str, ...] = ()
+    """Agents whose wrap-up of the contact started and has not completed."""
+    agents: tuple[str, ...] = ()
+    transfers: int = 0
+    disposition: str = ""
+
+    def disconnected(self, now: int) -> ContactDraft:
+        """The draft with the caller's stretch with an agent (if any) closed at `now`."""
+        if self.connected_since < 0:
+            return self
+        return replace(self, connected_ms=self.connected_ms + now - self.connected_since, connected_since=-1)
+
+    def with_agent(self, agent_id: str) -> ContactDraft:
+        agents = self.agents if agent_id in self.agents else (*self.agents, agent_id)
+        return replace(self, agent_id=agent_id, agents=agents)
 
     def released(self, now: int) -> ContactDraft:
         """The draft with a hold in progress closed at `now`."""
@@ -92,7 +131,7 @@ class ContactDraft:
         return replace(self, on_hold=False, hold_ms=self.hold_ms + now - self.held_since)
 
     def record(self, finished_at: int, disposition: str) -> ContactRecord:
-        talk = self.ended_at - self.answered_at - self.hold_ms if self.answered else 0
+        talk = self.connected_ms - self.hold_ms if self.answered else 0
         return ContactRecord(
             contact_id=self.contact_id,
             queue_id=self.queue_id,
@@ -115,6 +154,8 @@ class ContactDraft:
             holds=self.holds,
             wrap_up_ms=finished_at - self.ended_at if self.answered else 0,
             disposition=disposition,
+            agents=self.agents,
+            transfers=self.transfers,
         )
 
     def _closed(self, left_at: int, outcome: str, **numbers: Any) -> QueueLeg | None:
@@ -143,23 +184,26 @@ class ContactDraft:
 
     def left(self, outcome: str, now: int, wait_ms: int, to_queue: str = "") -> QueueLeg | None:
         """The open, unanswered leg closed at `now` with `outcome` (None: no such leg)."""
-        if self.answered:
+        if self.open_leg is None or self.open_leg.answered_at:
             return None
         return self._closed(now, outcome, wait_ms=wait_ms, to_queue=to_queue)
 
-    def handled(self, record: ContactRecord) -> QueueLeg | None:
-        """The open, answered leg with the handling times of the contact's `record`."""
-        if not self.answered:
+    def handled(self, wrap_up_ms: int, to_queue: str = "") -> QueueLeg | None:
+        """The open, answered leg with its handling times (None: no such leg)."""
+        leg = self.open_leg
+        if leg is None or not leg.answered_at:
             return None
+        hold = self.hold_ms - leg.hold_base
         return self._closed(
-            self.answered_at,
+            leg.answered_at,
             "answered",
-            wait_ms=record.wait_ms,
-            agent_id=record.agent_id,
-            talk_ms=record.talk_ms,
-            hold_ms=record.hold_ms,
-            holds=record.holds,
-            wrap_up_ms=record.wrap_up_ms,
+            wait_ms=leg.wait_ms,
+            agent_id=leg.agent_id,
+            talk_ms=max(0, self.connected_ms - leg.talk_base - hold),
+            hold_ms=hold,
+            holds=self.holds - leg.holds_base,
+            wrap_up_ms=wrap_up_ms,
+            to_queue=to_queue,
         )
 
 
@@ -183,12 +227,14 @@ def _step(d: ContactDraft, body: object, now: int) -> _Step:
         case ContactArrived(channel=channel, ani=ani, dnis=dnis):
             return replace(d, channel=channel, ani=ani, dnis=dnis, arrived_at=now), (), None
         case ContactQueued(queue_id=queue_id, priority=priority, waiting_since=since):
-            # a leg still open (not expected: an overflow closes it) was left for this queue
-            closed = d.left("overflowed", now, now - d.queued_at, queue_id)
-            leg = OpenLeg(d.legs + 1, queue_id, priority, now)
+            # a leg still open was left for this queue: answered (a blind transfer) or not (an
+            # overflow closes it first, so not expected)
+            closed = d.handled(0, queue_id) or d.left("overflowed", now, now - d.queued_at, queue_id)
+            opened = OpenLeg(d.legs + 1, queue_id, priority, now)
             # an overflowed contact's record names its last queue; its wait began earlier
+            queued_at = d.queued_at if d.answered else since or now
             d = replace(
-                d, queue_id=queue_id, priority=priority, queued_at=since or now, legs=leg.leg, open_leg=leg
+                d, queue_id=queue_id, priority=priority, queued_at=queued_at, legs=opened.leg, open_leg=opened
             )
             return d, _legs(closed), None
         case ContactOverflowed(from_queue=from_queue, to_queue=to_queue) if to_queue:
@@ -212,23 +258,58 @@ def _step(d: ContactDraft, body: object, now: int) -> _Step:
         case ContactOffered():
             return replace(d, offers=d.offers + 1), (), None
         case ContactConnected(agent_id=agent_id, wait_ms=wait_ms):
-            d = replace(d, answered=True, answered_at=now, agent_id=agent_id, wait_ms=wait_ms)
+            if not d.answered:
+                d = replace(d, answered=True, answered_at=now, wait_ms=wait_ms)
+            leg = d.open_leg
+            if leg is not None and not leg.answered_at:
+                leg = replace(
+                    leg,
+                    answered_at=now,
+                    agent_id=agent_id,
+                    wait_ms=wait_ms,
+                    talk_base=d.connected_ms,
+                    hold_base=d.hold_ms,
+                    holds_base=d.holds,
+                )
+            d = replace(d.disconnected(now), connected_since=now, open_leg=leg)
+            return d.with_agent(agent_id), (), None
+        case ContactTransferred(to_agent=to_agent, mode=mode):
+            d = replace(d.released(now), transfers=d.transfers + 1)
+            if mode == "consult":
+                return d.with_agent(to_agent), (), None
+            return d.disconnected(now), (), None
+        case ConferenceStarted(agents=agents):
+            for agent in agents:
+                d = d.with_agent(agent) if agent not in d.agents else d
             return d, (), None
+        case WrapUpStarted(agent_id=agent_id):
+            if agent_id in d.wrapping:
+                return d, (), None
+            return replace(d, wrapping=(*d.wrapping, agent_id)), (), None
         case ContactHeld():
             if d.on_hold:
                 return d, (), None
             return replace(d, on_hold=True, held_since=now, holds=d.holds + 1), (), None
         case ContactResumed():
             return d.released(now), (), None
-        case ContactEnded(reason=reason, party=party, wait_ms=wait_ms):
+        case ContactEnded(reason=reason, party=party, wait_ms=wait_ms, agent_id=agent_id):
             outcome = "answered" if d.answered else reason
-            d = replace(d.released(now), ended_at=now, outcome=outcome, end_party=party, wait_ms=wait_ms)
-            if d.answered:  # the answered leg waits for wrap-up
+            d = replace(
+                d.released(now).disconnected(now), ended=True, ended_at=now, outcome=outcome, end_party=party
+            )
+            d = d if d.answered else replace(d, wait_ms=wait_ms)
+            legs = _legs(d.left(reason, now, wait_ms))
+            if agent_id or d.wrapping:  # the record (and an answered leg) waits for wrap-up
+                return d, legs, None
+            return d, legs, d.record(now, d.disposition)
+        case WrapUpCompleted(agent_id=agent_id, disposition=disposition):
+            if agent_id == d.agent_id or not d.disposition:
+                d = replace(d, disposition=disposition)
+            d = replace(d, wrapping=tuple(a for a in d.wrapping if a != agent_id))
+            if not d.ended or d.wrapping:
                 return d, (), None
-            return d, _legs(d.left(reason, now, wait_ms)), d.record(now, "")
-        case WrapUpCompleted(disposition=disposition):
-            record = d.record(now, disposition)
-            return d, _legs(d.handled(record)), record
+            record = d.record(now, d.disposition)
+            return d, _legs(d.handled(record.wrap_up_ms)), record
         case _:
             return d, (), None
 
@@ -238,7 +319,7 @@ class ContactRecorder:
     `QueueLeg` per stint in a queue out."""
 
     name = "cdr"
-    version = 2
+    version = 3  # 3: drafts track agents, stretches connected and wrap-ups (hand-overs)
     inputs: tuple[str, ...] = ("cc.contact-events",)
     outputs: tuple[str, ...] = ("cc.cdr", "cc.contact-legs")
 

@@ -16,6 +16,12 @@ nobody owned yet is kept under the number and shows in the history of whoever ow
 number when asked. A survivor's history includes its merged duplicates'. Contact events
 and CDRs may come in either order (different topics, different keys): both fill the same
 record. Tickets count as open until resolved or closed.
+
+Erasure (`CustomerErased`, docs/adr/0020): the profile is emptied (`processors.customers`),
+and the contacts attributed to the customer or its duplicates, or kept under its numbers and
+emails, lose their number and their place in the indexes; its tickets' titles read
+"[erased]". Rebuilt from the log, the same holds: the erased values decode as "[erased]",
+which is no number, so nothing is attributed to it again.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ from processors.customers import Customer, TenantCustomers, apply, lookup_number
 from processors.pmap import PMap
 from schemas.cdr import ContactRecord
 from schemas.contact import ContactArrived, ContactConnected, ContactEnded, ContactQueued, WrapUpCompleted
-from schemas.customers import CustomerDefined, CustomersMerged, CustomerUpdated
+from schemas.customers import CustomerDefined, CustomerErased, CustomersMerged, CustomerUpdated
 from schemas.envelope import Message
+from schemas.personal import ERASED
 from schemas.tickets import TicketCreated, TicketStatusChanged
 
 __all__ = [
@@ -134,8 +141,41 @@ def _contact(t: DirectoryTenant, contact_id: str, **changes: Any) -> DirectoryTe
     return replace(t, contacts=t.contacts.set(contact_id, replace(c, **changes)))
 
 
+def _forget(t: DirectoryTenant, customer_id: str) -> DirectoryTenant:
+    """`t` with no trace of the customer's personal data (before its profile is emptied)."""
+    c = t.people.customers.get(customer_id)
+    if c is None:
+        return t
+    who = (customer_id, *c.absorbed)
+    keys = (*c.phones, *c.emails)
+    contacts, by_customer, by_key = t.contacts, t.by_customer, t.by_key
+    ids = [cid for w in who for cid in by_customer.get(w, ())] + [
+        cid for k in keys for cid in by_key.get(k, ())
+    ]
+    for cid in ids:
+        contact = contacts.get(cid)
+        if contact is not None:
+            contacts = contacts.set(cid, replace(contact, key="", customer_id=""))
+    for w in who:
+        if w in by_customer:
+            by_customer = by_customer.delete(w)
+    for k in keys:
+        if k in by_key:
+            by_key = by_key.delete(k)
+    tickets = t.tickets
+    for w in who:
+        for tid in t.tickets_by_customer.get(w, ()):
+            ticket = tickets.get(tid)
+            if ticket is not None:
+                tickets = tickets.set(tid, replace(ticket, title=ERASED))
+    return replace(t, contacts=contacts, by_customer=by_customer, by_key=by_key, tickets=tickets)
+
+
 def _fold_tenant(t: DirectoryTenant, body: object, at: int, region: str) -> DirectoryTenant:
     match body:
+        case CustomerErased():
+            t = _forget(t, body.customer_id)
+            return replace(t, people=apply(t.people, body))
         case CustomerDefined() | CustomerUpdated() | CustomersMerged():
             return replace(t, people=apply(t.people, body))
         case ContactArrived(contact_id=cid, channel=channel, ani=ani):

@@ -1,12 +1,18 @@
 """The customers decider: profiles defined, updated and merged, as `cc.customer-events`.
 
-`decide(state, command)` validates a `DefineCustomer`, `UpdateCustomer` or `MergeCustomers`
+`decide(state, command)` validates a `DefineCustomer`, `UpdateCustomer`, `MergeCustomers` or
+`EraseCustomer`
 (other commands on `cc.commands` are not its own: it decides nothing for them) and returns
 the event with the customer's whole profile after the change. Input that is not acceptable
 at all raises `Invalid` naming the field ("phones[1]: '12' is not a valid phone number");
 a well-formed command that conflicts with the directory raises `Rejected` with a code of
 `REJECTION_CODES` — a phone number or email that another live customer owns (merge the two
-if they are one person), or a change to a customer already merged into another.
+if they are one person), a change to a customer already merged into another, or an update
+or merge of an erased customer (define it again instead).
+
+Erasure (docs/adr/0020): `CustomerErased` leaves the id known with an empty profile
+(`Customer.erased`), its numbers and emails free, and the duplicates merged into it emptied
+too; erasing it again decides nothing.
 
 Phone numbers are parsed with `phonenumbers` (libphonenumber's data; pure, no I/O) and
 recorded as E.164, so every reader compares numbers as plain strings and nobody re-parses
@@ -31,8 +37,14 @@ from processors.bigmap import BigMap
 from processors.decider import DeciderProcessor, Invalid, Rejected
 from processors.pmap import PMap
 from schemas import customer_commands
-from schemas.customer_commands import CustomerAttribute, DefineCustomer, MergeCustomers, UpdateCustomer
-from schemas.customers import CustomerDefined, CustomersMerged, CustomerUpdated
+from schemas.customer_commands import (
+    CustomerAttribute,
+    DefineCustomer,
+    EraseCustomer,
+    MergeCustomers,
+    UpdateCustomer,
+)
+from schemas.customers import CustomerDefined, CustomerErased, CustomersMerged, CustomerUpdated
 from schemas.envelope import Message
 
 __all__ = [
@@ -43,6 +55,7 @@ __all__ = [
     "TenantCustomers",
     "apply",
     "check_define",
+    "erase_subjects",
     "customers_processor",
     "lookup_number",
     "normalise_email",
@@ -52,7 +65,7 @@ __all__ = [
 
 PROFILE_FIELDS = ("names", "phones", "emails", "vip", "language", "segment", "attributes")
 """The fields of a profile, in the order events and `UpdateCustomer.update_mask` use."""
-REJECTION_CODES = ("phone_in_use", "email_in_use", "customer_merged")
+REJECTION_CODES = ("phone_in_use", "email_in_use", "customer_merged", "customer_erased")
 
 _MINE = frozenset(getattr(customer_commands, n) for n in customer_commands.__all__)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -117,6 +130,8 @@ class Customer:
     """The survivor this customer was merged into ("" while it is live)."""
     absorbed: tuple[str, ...] = ()
     """Every customer merged into this one, directly or through another merge."""
+    erased: bool = False
+    """Its personal data was erased (CustomerErased): the profile is empty until defined again."""
 
     def profile(self) -> tuple[object, ...]:
         return tuple(getattr(self, f) for f in PROFILE_FIELDS)
@@ -213,7 +228,39 @@ def apply(t: TenantCustomers, body: object) -> TenantCustomers:
                 (*(survivor.absorbed if survivor else ()), *absorbed),
             )
             return _index(t, survivor, new)
+        case CustomerErased():
+            return _erase(t, body.customer_id)
     return t
+
+
+def _erase(t: TenantCustomers, customer_id: str) -> TenantCustomers:
+    """The customer and its absorbed duplicates with empty profiles, their numbers freed."""
+    old = t.customers.get(customer_id)
+    if old is None:
+        return t
+    for cid in (customer_id, *old.absorbed):
+        c = t.customers.get(cid)
+        if c is not None:
+            blank = Customer(
+                cid, (), (), (), False, "", "", (), c.version + 1, c.merged_into, c.absorbed, True
+            )
+            t = _index(t, c, blank)
+    return t
+
+
+def erase_subjects(t: TenantCustomers, tenant: str, customer_id: str) -> tuple[str, ...]:
+    """The key subjects (`schemas.personal.subject_of`) whose keys erasing `customer_id`
+    deletes: the customer, its absorbed duplicates, and every number and email of its profile
+    (one the edge computes from the directory before it appends `EraseCustomer`)."""
+    c = t.customers.get(customer_id)
+    if c is None:
+        return ()
+    ids = (customer_id, *c.absorbed)
+    return (
+        *(f"customer:{tenant}:{cid}" for cid in ids),
+        *(f"phone:{tenant}:{p}" for p in c.phones),
+        *(f"email:{tenant}:{e}" for e in c.emails),
+    )
 
 
 # ---- decisions
@@ -282,7 +329,7 @@ def check_define(cmd: DefineCustomer) -> DefineCustomer:
     return DefineCustomer(cmd.customer_id, **_check(cmd, PROFILE_FIELDS))
 
 
-def _live(t: TenantCustomers, customer_id: str, name: str) -> Customer:
+def _live(t: TenantCustomers, customer_id: str, name: str, erased_ok: bool = False) -> Customer:
     if not customer_id:
         raise Invalid(f"{name} must not be empty")
     c = t.customers.get(customer_id)
@@ -291,6 +338,10 @@ def _live(t: TenantCustomers, customer_id: str, name: str) -> Customer:
     if c.merged_into:
         raise Rejected(
             "customer_merged", f"customer {customer_id!r} was merged into {c.merged_into!r}; change that one"
+        )
+    if c.erased and not erased_ok:
+        raise Rejected(
+            "customer_erased", f"customer {customer_id!r} was erased; define it again to give it a profile"
         )
     return c
 
@@ -314,7 +365,7 @@ def _define(t: TenantCustomers, cmd: DefineCustomer) -> list[object]:
     values = _check(cmd, PROFILE_FIELDS)
     old = t.customers.get(cmd.customer_id)
     if old is not None and old.merged_into:
-        _live(t, cmd.customer_id, "customer_id")
+        _live(t, cmd.customer_id, "customer_id", erased_ok=True)
     _owned(t, cmd.customer_id, values)
     if old is not None and old.profile() == tuple(values[f] for f in PROFILE_FIELDS):
         return []
@@ -335,6 +386,16 @@ def _update(t: TenantCustomers, cmd: UpdateCustomer) -> list[object]:
         return []
     profile = {f: values.get(f, getattr(old, f)) for f in PROFILE_FIELDS}
     return [CustomerUpdated(cmd.customer_id, changed, version=old.version + 1, **profile)]
+
+
+def _erase_customer(t: TenantCustomers, cmd: EraseCustomer) -> list[object]:
+    c = _live(t, cmd.customer_id, "customer_id", erased_ok=True)
+    for i, k in enumerate(cmd.key_ids):
+        if not k or ":" in k:
+            raise Invalid(f"key_ids[{i}]: {k!r} is not a key id")
+    if c.erased:
+        return []
+    return [CustomerErased(c.customer_id, cmd.reason.strip(), tuple(cmd.key_ids))]
 
 
 def _union(a: Sequence[Any], b: Sequence[Any]) -> tuple[Any, ...]:
@@ -387,6 +448,8 @@ class CustomersDecider:
                 return _update(t, body)
             case MergeCustomers():
                 return _merge(t, body)
+            case EraseCustomer():
+                return _erase_customer(t, body)
         raise Invalid(f"the customers processor does not handle {type(body).__name__}")
 
     def evolve(self, state: CustomerState, event: Message[Any]) -> CustomerState:

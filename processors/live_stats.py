@@ -129,6 +129,8 @@ def _queued(s: StatsState, t: TenantStats, e: ContactQueued, now: int) -> Tenant
     c = t.contacts.get(e.contact_id)
     if c is not None and c.waiting:  # still in another queue: that leg is over
         t = _left(t, e.contact_id, c, "overflowed", now - c.waiting_since)
+    elif c is not None:  # transferred to this queue by its agent: that agent's handling is over
+        t = _handled(t, e.contact_id, now)
     tracked = Tracked(e.queue_id, start, now, e.priority, e.waiting_since or now)
     t = _with_contact(t, e.contact_id, tracked)
     per_queue = t.intervals.get(e.queue_id, {})
@@ -221,6 +223,9 @@ def _fold(s: StatsState, t: TenantStats, body: object, now: int) -> TenantStats:
         case ContactOverflowed():
             return _overflowed(t, body, now)
         case WrapUpCompleted(contact_id=cid):
+            c = t.contacts.get(cid)
+            if c is not None and not c.waiting and not c.ended_at:
+                return t  # an agent who handed the caller on: the handling goes on
             return _handled(t, cid, now)
         case _:
             return t

@@ -19,6 +19,7 @@ decisions), and writes commands to `cc.commands` and actions to `cc.switch-actio
 | `ContactEnded`, `ContactBlocked` | `HangupChannel` of whatever is still up |
 | `CallHeld` / `CallResumed` on a connected call | `HoldContact` / `ResumeContact` |
 | `SwitchActionFailed` of an `OriginateAgent` / `BridgeCall` | `DeclineOffer` / `HangUpContact` party system |
+| `SupervisorJoined` on an agent leg that is up | `Spy` (the supervisor's endpoint, derived like an agent's) |
 
 A call whose DNIS has an IVR flow (`SwitchboardConfig.flow_for`) goes through the IVR
 processor (`telephony.ivr.live`) first: it sends the `RouteContact` its flow decides, and
@@ -443,6 +444,18 @@ class Switchboard:
             case ev.ContactEnded() | ev.ContactBlocked():
                 cause = REJECTED if isinstance(body, ev.ContactBlocked) else NORMAL
                 call = d.hang_up_all(replace(call, ended=True), cause)
+            case ev.SupervisorJoined(agent_id=agent_id, supervisor_id=supervisor_id, mode=mode):
+                spied = call.legs.get(agent_id)
+                endpoint = self.config.endpoint_for(supervisor_id)
+                if (
+                    spied is not None
+                    and spied.state == "up"
+                    and spied.channel
+                    and endpoint
+                    and not call.ended
+                ):
+                    d.out.append(a.Spy(call.contact_id, endpoint, spied.channel, mode))
+                return
             case _:
                 return
         d.put(call)

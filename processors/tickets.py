@@ -2,7 +2,9 @@
 escalation and customer notifications, on `cc.ticket-events` (docs/tickets.md).
 
 Input: `cc.commands` (the `schemas.ticket_commands` and `Tick`; everything else on it is
-another decider's and ignored). State is per tenant. Time is the command's `occurred_at`.
+another decider's and ignored) and `cc.customer-events` (learned, never decided on: how to
+reach each customer, `processors.ticket_customers`). State is per tenant. Time is the
+command's `occurred_at`.
 
 Workflow (`TRANSITIONS`): new -> assigned -> in_progress -> waiting_on_customer -> resolved
 -> closed; `StartTicket` also resumes a ticket waiting on the customer, `ResolveTicket` also
@@ -21,9 +23,17 @@ ticket whose SLA is pending and whose due time is past (`now > due`) gets one
 is recorded in the state, so no later tick (nor a replay, which decides the same inputs in
 the same order) repeats it, and a reopened ticket that had breached does not breach again.
 
-Notifications: when the ticket was created with `notify_via`/`notify_to`, creation, waiting
-on the customer and resolution each request a `CustomerNotificationRequested`; the address
-lives only in those events (the state learns it from the first one).
+Notifications: when the ticket was created with `notify_via`, creation, waiting on the
+customer and resolution each request a `CustomerNotificationRequested` in the customer's
+language. The address is `notify_to` when given; otherwise the customer profile's (first
+phone for sms, first email for email) at the time of each notification, or the last one
+used when the profile has none any more. A `CreateTicket` whose customer has no such
+address (or is unknown here) is `Rejected("no_customer_address")`. The address lives only in
+those events (the state learns it from the first one). Erasure (`CustomerErased`, ADR 20):
+the customer's tickets (and its merged duplicates') forget their title and address, and
+are notified no more.
+
+Read side: `processors.ticket_queries` serves this state to the API (no second projection).
 """
 
 from __future__ import annotations
@@ -34,8 +44,11 @@ from typing import Any
 
 from processors.decider import DeciderProcessor, Invalid, Rejected
 from processors.pmap import PMap
+from processors.ticket_customers import CUSTOMER_EVENTS, Reach, address, learn, reach
 from schemas.commands import Tick
+from schemas.customers import CustomerErased
 from schemas.envelope import Message
+from schemas.personal import ERASED
 from schemas.ticket_commands import (
     AssignTicket,
     AttachToTicket,
@@ -63,6 +76,7 @@ from schemas.tickets import (
 
 __all__ = [
     "DEFAULT_SLA",
+    "OPEN",
     "PAUSED",
     "PRIORITIES",
     "REJECTION_CODES",
@@ -71,6 +85,7 @@ __all__ = [
     "Ticket",
     "TicketState",
     "Tickets",
+    "TicketsProcessor",
     "TenantTickets",
     "tickets_processor",
 ]
@@ -115,6 +130,7 @@ REJECTION_CODES = (
     "ticket_closed",
     "comment_already_exists",
     "attachment_already_exists",
+    "no_customer_address",
 )
 
 
@@ -133,8 +149,17 @@ class Ticket:
     level: int = 0
     notify_via: str = ""
     notify_to: str = ""
+    notify_profile: bool = False
+    """The address is the customer profile's (looked up at each notification)."""
     comments: frozenset[str] = frozenset()
     attachments: frozenset[str] = frozenset()
+    customer_id: str = ""
+    contact_id: str = ""
+    title: str = ""
+    category: str = ""
+    department: str = ""
+    created_at: int = 0
+    updated_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +169,8 @@ class TenantTickets:
     """priority -> (respond_within_s, resolve_within_s, version)."""
     watch: PMap[bool] = field(default_factory=PMap)
     """Tickets with an SLA that can still breach: what a `Tick` looks at."""
+    customers: PMap[Reach] = field(default_factory=PMap)
+    """Customer id -> how to reach them (`processors.ticket_customers`), from customer events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,24 +205,37 @@ def _not_closed(ticket: Ticket, what: str) -> None:
         raise Rejected("ticket_closed", f"cannot {what} ticket {ticket.ticket_id!r}: it is closed")
 
 
-def _notify(ticket: Ticket, status: str) -> list[object]:
+def _notify(t: TenantTickets, ticket: Ticket, status: str) -> list[object]:
     if not ticket.notify_via or status not in NOTIFY:
         return []
+    to = ticket.notify_to
+    found = reach(t.customers, ticket.customer_id)
+    if ticket.notify_profile:
+        # the profile's address now; the last one used when it has none (unless erased)
+        to = address(t.customers, ticket.customer_id, ticket.notify_via) or (
+            "" if found and found.erased else to
+        )
+    if not to:
+        return []
+    language = found.language if found else ""
+    template = NOTIFY[status]
     return [
-        CustomerNotificationRequested(ticket.ticket_id, ticket.notify_via, NOTIFY[status], ticket.notify_to)
+        CustomerNotificationRequested(
+            ticket.ticket_id, ticket.notify_via, template, to, language, ticket.notify_profile
+        )
     ]
 
 
-def _move(ticket: Ticket, to: str, reason: str, now: int) -> list[object]:
+def _move(t: TenantTickets, ticket: Ticket, to: str, reason: str, now: int) -> list[object]:
     """The status change (with the resolution due time it leaves in force) and its notification."""
     due = ticket.resolve_due_at
     if due and ticket.status in PAUSED and to not in PAUSED:
         due += now - ticket.paused_since
     out: list[object] = [TicketStatusChanged(ticket.ticket_id, ticket.status, to, reason, due)]
-    return out + _notify(ticket, to)
+    return out + _notify(t, ticket, to)
 
 
-def _transition(ticket: Ticket, command: str, reason: str, now: int) -> list[object]:
+def _transition(t: TenantTickets, ticket: Ticket, command: str, reason: str, now: int) -> list[object]:
     allowed, to = TRANSITIONS[command]
     if ticket.status not in allowed:
         needs = " or ".join(s for s in STATUSES if s in allowed)
@@ -205,7 +245,33 @@ def _transition(ticket: Ticket, command: str, reason: str, now: int) -> list[obj
         )
     if command == "ReopenTicket" and not ticket.assignee:
         to = NEW
-    return _move(ticket, to, reason, now)
+    return _move(t, ticket, to, reason, now)
+
+
+def _profile_address(t: TenantTickets, cmd: CreateTicket) -> None:
+    """A notification without `notify_to` goes to the customer profile's address: check it exists."""
+    if not cmd.customer_id:
+        raise Invalid(f"notify_to must be given for notify_via {cmd.notify_via} when there is no customer_id")
+    kind = "phone number" if cmd.notify_via == "sms" else "email address"
+    found = reach(t.customers, cmd.customer_id)
+    if found is not None and found.erased:
+        raise Rejected(
+            "no_customer_address",
+            f"cannot notify customer {cmd.customer_id!r} by {cmd.notify_via}: their personal data was "
+            "erased (give notify_to)",
+        )
+    if found is None:
+        raise Rejected(
+            "no_customer_address",
+            f"cannot notify customer {cmd.customer_id!r} by {cmd.notify_via}: no profile of theirs is "
+            "known (define the customer first, or give notify_to)",
+        )
+    if not address(t.customers, cmd.customer_id, cmd.notify_via):
+        raise Rejected(
+            "no_customer_address",
+            f"cannot notify customer {cmd.customer_id!r} by {cmd.notify_via}: their profile has no "
+            f"{kind} (add one, or give notify_to)",
+        )
 
 
 def _create(t: TenantTickets, cmd: CreateTicket, now: int) -> list[object]:
@@ -219,16 +285,23 @@ def _create(t: TenantTickets, cmd: CreateTicket, now: int) -> list[object]:
         raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}, not {cmd.priority!r}")
     if cmd.notify_via and cmd.notify_via not in CHANNELS:
         raise Invalid(f"notify_via must be sms, email or empty, not {cmd.notify_via!r}")
-    if cmd.notify_via == "email" and "@" not in cmd.notify_to.strip("@"):
+    if cmd.notify_via == "email" and cmd.notify_to and "@" not in cmd.notify_to.strip("@"):
         raise Invalid(f"notify_to must be an email address for notify_via email, not {cmd.notify_to!r}")
-    if cmd.notify_via == "sms" and not (
-        cmd.notify_to.startswith("+") and cmd.notify_to[1:].isdigit() and 7 <= len(cmd.notify_to) <= 16
+    if (
+        cmd.notify_via == "sms"
+        and cmd.notify_to
+        and not (
+            cmd.notify_to.startswith("+") and cmd.notify_to[1:].isdigit() and 7 <= len(cmd.notify_to) <= 16
+        )
     ):
         raise Invalid(f"notify_to must be an E.164 number (+4930…) for notify_via sms, not {cmd.notify_to!r}")
     if cmd.notify_to and not cmd.notify_via:
         raise Invalid("notify_via must be sms or email when notify_to is given")
     if cmd.ticket_id in t.tickets:
         raise Rejected("ticket_already_exists", f"ticket {cmd.ticket_id!r} already exists")
+    from_profile = bool(cmd.notify_via) and not cmd.notify_to
+    if from_profile:
+        _profile_address(t, cmd)
     sla = t.slas.get(cmd.priority)
     respond_s, resolve_s = (sla[0], sla[1]) if sla else DEFAULT_SLA[cmd.priority]
     created = TicketCreated(
@@ -243,8 +316,15 @@ def _create(t: TenantTickets, cmd: CreateTicket, now: int) -> list[object]:
         now + respond_s * 1000 if respond_s else 0,
         now + resolve_s * 1000 if resolve_s else 0,
     )
-    ticket = Ticket(cmd.ticket_id, cmd.priority, notify_via=cmd.notify_via, notify_to=cmd.notify_to)
-    return [created, *_notify(ticket, NEW)]
+    ticket = Ticket(
+        cmd.ticket_id,
+        cmd.priority,
+        notify_via=cmd.notify_via,
+        notify_to=cmd.notify_to,
+        notify_profile=from_profile,
+        customer_id=cmd.customer_id,
+    )
+    return [created, *_notify(t, ticket, NEW)]
 
 
 def _on_tick(t: TenantTickets, now: int) -> list[object]:
@@ -281,20 +361,20 @@ def _decide(t: TenantTickets, cmd: object, now: int) -> list[object]:
                 raise Rejected("ticket_already_assigned", f"ticket {tid!r} is already assigned to {who!r}")
             out: list[object] = [TicketAssigned(tid, who, ticket.assignee)]
             if ticket.status == NEW:
-                out += _move(ticket, ASSIGNED, f"assigned to {who}", now)
+                out += _move(t, ticket, ASSIGNED, f"assigned to {who}", now)
             return out
         case StartTicket(ticket_id=tid):
-            return _transition(_ticket(t, tid), "StartTicket", "", now)
+            return _transition(t, _ticket(t, tid), "StartTicket", "", now)
         case WaitOnCustomer(ticket_id=tid, reason=reason):
-            return _transition(_ticket(t, tid), "WaitOnCustomer", reason, now)
+            return _transition(t, _ticket(t, tid), "WaitOnCustomer", reason, now)
         case ResolveTicket(ticket_id=tid, resolution=resolution):
             _nonempty(resolution, "resolution")
-            return _transition(_ticket(t, tid), "ResolveTicket", resolution, now)
+            return _transition(t, _ticket(t, tid), "ResolveTicket", resolution, now)
         case CloseTicket(ticket_id=tid, reason=reason):
-            return _transition(_ticket(t, tid), "CloseTicket", reason, now)
+            return _transition(t, _ticket(t, tid), "CloseTicket", reason, now)
         case ReopenTicket(ticket_id=tid, reason=reason):
             _nonempty(reason, "reason")
-            return _transition(_ticket(t, tid), "ReopenTicket", reason, now)
+            return _transition(t, _ticket(t, tid), "ReopenTicket", reason, now)
         case CommentOnTicket(ticket_id=tid, comment_id=cid, author=author, text=text):
             _nonempty(cid, "comment_id")
             _nonempty(author, "author")
@@ -371,6 +451,13 @@ def apply(t: TenantTickets, event: object, now: int) -> TenantTickets:
                 event.priority,
                 respond_due_at=event.respond_due_at,
                 resolve_due_at=event.resolve_due_at,
+                customer_id=event.customer_id,
+                contact_id=event.contact_id,
+                title=event.title,
+                category=event.category,
+                department=event.department,
+                created_at=now,
+                updated_at=now,
             ),
         )
     if isinstance(event, TicketSlaDefined):
@@ -396,18 +483,18 @@ def apply(t: TenantTickets, event: object, now: int) -> TenantTickets:
             ticket = replace(ticket, level=level)
         case TicketSlaBreached(which=which):
             ticket = replace(ticket, breached=(*ticket.breached, which))
-        case CustomerNotificationRequested(channel=channel, to=to):
-            ticket = replace(ticket, notify_via=channel, notify_to=to)
-    return _set(t, ticket)
+        case CustomerNotificationRequested(channel=channel, to=to, from_profile=profile):
+            return _set(t, replace(ticket, notify_via=channel, notify_to=to, notify_profile=profile))
+    return _set(t, replace(ticket, updated_at=now))
 
 
 class Tickets:
     """The decider (`processors.decider.Decider`), driven by `tickets_processor()`."""
 
     name = "tickets"
-    inputs: tuple[str, ...] = ("cc.commands",)
+    inputs: tuple[str, ...] = ("cc.commands", "cc.customer-events")
     outputs: tuple[str, ...] = ("cc.ticket-events", "cc.command-results")
-    version = 1
+    version = 2
 
     def initial_state(self) -> TicketState:
         return TicketState()
@@ -420,7 +507,47 @@ class Tickets:
         env = event.envelope
         return state.with_tenant(env.tenant, apply(state.tenant(env.tenant), event.body, env.occurred_at))
 
+    def learn(self, state: TicketState, message: Message[Any]) -> TicketState:
+        """Fold a customer event (how to reach the customer); anything else changes nothing."""
+        tenant = message.envelope.tenant
+        t = state.tenant(tenant)
+        if isinstance(message.body, CustomerErased):
+            t = _forget(t, message.body.customer_id)
+        return state.with_tenant(tenant, replace(t, customers=learn(t.customers, message.body)))
 
-def tickets_processor() -> DeciderProcessor[TicketState]:
-    """The tickets decider as the runner drives it: reads `cc.commands`, writes `cc.ticket-events`."""
-    return DeciderProcessor(Tickets(), Tickets.inputs, Tickets.version, Tickets.outputs)
+
+def _forget(t: TenantTickets, customer_id: str) -> TenantTickets:
+    """The erased customer's (and its merged duplicates') tickets lose title and address."""
+    who = {customer_id} | {c for c, r in t.customers.items() if r.merged_into == customer_id}
+    tickets = t.tickets
+    for tid, ticket in t.tickets.items():
+        if ticket.customer_id in who:
+            tickets = tickets.set(tid, replace(ticket, title=ERASED, notify_to=""))
+    return replace(t, tickets=tickets)
+
+
+@dataclass(frozen=True)
+class TicketsProcessor:
+    """The tickets decider as the runner drives it: customer events are learned, everything
+    else on the inputs is decided (and what it decides folded)."""
+
+    name: str = Tickets.name
+    version: int = Tickets.version
+    inputs: tuple[str, ...] = Tickets.inputs
+    outputs: tuple[str, ...] = Tickets.outputs
+
+    def initial_state(self) -> TicketState:
+        return TicketState()
+
+    def process(
+        self, state: TicketState, message: Message[Any]
+    ) -> tuple[TicketState, Sequence[Message[Any]]]:
+        if isinstance(message.body, CUSTOMER_EVENTS):
+            return Tickets().learn(state, message), ()
+        return DeciderProcessor(Tickets(), self.inputs, self.version, self.outputs).process(state, message)
+
+
+def tickets_processor() -> TicketsProcessor:
+    """The tickets decider as the runner drives it: reads `cc.commands` and
+    `cc.customer-events`, writes `cc.ticket-events`."""
+    return TicketsProcessor()

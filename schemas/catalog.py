@@ -53,12 +53,15 @@ class SchemaSpec:
 # The current schema version of each type whose fields changed since version 1.
 VERSIONS: dict[str, int] = {
     "DefineQueue": 2,
-    "DefineAgent": 2,
+    "DefineAgent": 3,
     "RouteContact": 2,
     "QueueDefined": 2,
-    "AgentDefined": 2,
+    "AgentDefined": 3,
     "ContactQueued": 2,
     "AgentStateChanged": 2,
+    "CustomerNotificationRequested": 2,
+    "SurveyAnswered": 2,
+    "ContactRecord": 2,
 }
 
 

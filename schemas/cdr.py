@@ -38,3 +38,7 @@ class ContactRecord:
     holds: int
     wrap_up_ms: int
     disposition: str
+    agents: tuple[str, ...] = ()
+    """Every agent who had the caller, in turn (transfers, conferences); `agent_id` is the last."""
+    transfers: int = 0
+    """Blind and consult transfers of the contact."""

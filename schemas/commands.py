@@ -33,6 +33,16 @@ __all__ = [
     "SetAgentReady",
     "Tick",
     "UnblockNumber",
+    "SetAgentQueues",
+    "DefineDisposition",
+    "TransferContact",
+    "ConsultAgent",
+    "CompleteTransfer",
+    "ConferenceContact",
+    "CancelConsult",
+    "LeaveConference",
+    "MonitorContact",
+    "StopMonitoring",
 ]
 
 
@@ -78,7 +88,8 @@ class DefineAgent:
 
     `queues` lists queues served at tier 0 always; `memberships` adds (or overrides, for
     the same queue) queues with a tier, a weight and a schedule. `capacity` defaults to one
-    voice contact at a time.
+    voice contact at a time. `team` names the agent's team ("" = none): supervisors act on
+    the agents of their teams.
     """
 
     agent_id: str
@@ -87,6 +98,7 @@ class DefineAgent:
     memberships: tuple[Membership, ...] = ()
     skills: tuple[SkillLevel, ...] = ()
     capacity: tuple[Capacity, ...] = ()
+    team: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,3 +255,94 @@ class SetAgentNotReady:
 @dataclass(frozen=True, slots=True)
 class Tick:
     """Time passes: the runtime appends one per tenant each second; the time is the envelope's."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetAgentQueues:
+    """A supervisor moves an agent: `queues` replaces the queues it serves. A membership
+    from `DefineAgent` (tier, weight, schedule) is kept for a queue still listed; the other
+    queues are served at tier 0."""
+
+    agent_id: str
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DefineDisposition:
+    """Create or change a wrap-up disposition code, allowed in `queues` (empty: every queue).
+    Once a tenant defines one, `CompleteWrapUp` accepts only defined codes."""
+
+    code: str
+    name: str
+    queues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TransferContact:
+    """Blind transfer by the agent on the contact: to a queue (the caller waits there again)
+    or straight to an available agent. Exactly one of `to_queue` and `to_agent` is set."""
+
+    contact_id: str
+    agent_id: str
+    to_queue: str = ""
+    to_agent: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultAgent:
+    """The agent puts the caller on hold and calls `to_agent` (who answers with
+    `AcceptOffer` or declines with `DeclineOffer`)."""
+
+    contact_id: str
+    agent_id: str
+    to_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteTransfer:
+    """After a consult: the caller goes to the consulted agent; this agent wraps up."""
+
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceContact:
+    """After a consult: the caller is taken off hold and talks with both agents."""
+
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelConsult:
+    """The agent ends the consult; the consulted agent is free again, the caller stays held."""
+
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveConference:
+    """An agent leaves a conference and wraps up; the last agent left keeps the caller."""
+
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorContact:
+    """A supervisor joins a connected contact: `mode` "monitor" (listen), "whisper" (the
+    agent hears the supervisor, the caller does not) or "barge" (everyone hears)."""
+
+    contact_id: str
+    supervisor_id: str
+    mode: str = "monitor"
+
+
+@dataclass(frozen=True, slots=True)
+class StopMonitoring:
+    """The supervisor leaves the contact."""
+
+    contact_id: str
+    supervisor_id: str

@@ -18,6 +18,8 @@ __all__ = [
     "QueueDefined",
     "ScheduleDefined",
     "SkillDefined",
+    "AgentQueuesChanged",
+    "DispositionDefined",
 ]
 
 
@@ -49,7 +51,7 @@ class QueueDefined:
 @dataclass(frozen=True, slots=True)
 class AgentDefined:
     """An agent's accepted definition; `memberships` is complete (every queue in `queues`
-    has one), `capacity` names every channel the agent may take."""
+    has one), `capacity` names every channel the agent may take, `team` its team ("")."""
 
     agent_id: str
     name: str
@@ -57,6 +59,26 @@ class AgentDefined:
     memberships: tuple[Membership, ...] = ()
     skills: tuple[SkillLevel, ...] = ()
     capacity: tuple[Capacity, ...] = ()
+    team: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentQueuesChanged:
+    """A supervisor moved the agent: it now serves `queues` (memberships kept for those it
+    served before, tier 0 for the others) instead of `previous`."""
+
+    agent_id: str
+    queues: tuple[str, ...]
+    previous: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DispositionDefined:
+    """A wrap-up disposition code, allowed in `queues` (() = every queue)."""
+
+    code: str
+    name: str
+    queues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

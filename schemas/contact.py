@@ -3,6 +3,13 @@
 A contact arrives, is queued, is offered to agents (each offer accepted, declined or
 timed out), is connected, may be held and resumed, ends with a reason, and when an agent
 handled it, the agent's wrap-up starts and completes with a disposition.
+
+An agent may hand the contact on: a blind transfer (`ContactTransferred`, mode "blind") to
+a queue or an agent; or a consult (`ConsultOffered` → `ConsultConnected` or `ConsultEnded`)
+that ends in a transfer (mode "consult") or a conference (`ConferenceStarted`, agents
+leave it with `AgentLeftConference`). Each agent who leaves the caller gets its own
+`WrapUpStarted` / `WrapUpCompleted`. Supervisors join and leave with `SupervisorJoined` /
+`SupervisorLeft`.
 """
 
 from __future__ import annotations
@@ -31,6 +38,14 @@ __all__ = [
     "WrapUpCompleted",
     "WrapUpExtended",
     "WrapUpStarted",
+    "AgentLeftConference",
+    "ConferenceStarted",
+    "ConsultConnected",
+    "ConsultEnded",
+    "ConsultOffered",
+    "ContactTransferred",
+    "SupervisorJoined",
+    "SupervisorLeft",
 ]
 
 
@@ -221,3 +236,77 @@ class WrapUpCompleted:
     agent_id: str
     disposition: str
     notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTransferred:
+    """`from_agent` handed the caller on: to queue `to_queue` or agent `to_agent` (one is
+    ""); `mode` "blind" (the caller waits or rings) or "consult" (after a consult)."""
+
+    contact_id: str
+    from_agent: str
+    to_queue: str
+    to_agent: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultOffered:
+    """`agent_id` (the caller on hold) calls `to_agent`, who is reserved for the consult."""
+
+    contact_id: str
+    agent_id: str
+    to_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultConnected:
+    """`to_agent` answered the consult of `agent_id`."""
+
+    contact_id: str
+    agent_id: str
+    to_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultEnded:
+    """The consult ended without a transfer or conference: `reason` "declined",
+    "cancelled" or "caller_left"; `to_agent` is free again."""
+
+    contact_id: str
+    agent_id: str
+    to_agent: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceStarted:
+    """The caller talks with all of `agents` (the first one had the caller)."""
+
+    contact_id: str
+    agents: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLeftConference:
+    """`agent_id` left the conference (its wrap-up follows); `remaining` stay with the caller."""
+
+    contact_id: str
+    agent_id: str
+    remaining: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorJoined:
+    """A supervisor joined the contact of `agent_id`: `mode` "monitor", "whisper" or "barge"."""
+
+    contact_id: str
+    agent_id: str
+    supervisor_id: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorLeft:
+    contact_id: str
+    supervisor_id: str

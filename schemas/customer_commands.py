@@ -1,5 +1,6 @@
 """Customer commands (on `cc.commands`, keyed by tenant, namespace `ccx.command`): define a
-customer profile, change parts of it, merge a duplicate into a survivor. Decided by
+customer profile, change parts of it, merge a duplicate into a survivor, erase a customer's
+personal data (docs/adr/0020). Decided by
 `processors.customers`; the ACD ignores them (docs/customers.md).
 
 Phone numbers may be given in any format the `phonenumbers` library parses: E.164
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DefineCustomer", "MergeCustomers", "UpdateCustomer"]
+__all__ = ["DefineCustomer", "EraseCustomer", "MergeCustomers", "UpdateCustomer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +68,15 @@ class MergeCustomers:
     survivor_id: str
     duplicate_id: str
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EraseCustomer:
+    """Erase the personal data of `customer_id` (a privacy request; `reason` says whose, e.g.
+    "GDPR art. 17 request 2024-117"). The edge that appends it (`ccx customers erase`) has
+    already deleted the keys of the customer's data; `key_ids` names them (ids, never
+    personal data) so the event records what was shredded."""
+
+    customer_id: str
+    reason: str = ""
+    key_ids: tuple[str, ...] = ()

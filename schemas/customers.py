@@ -1,6 +1,6 @@
 """Customer events (public topic `cc.customer-events`, keyed by tenant): the customer
 profiles ccx decided from `DefineCustomer`, `UpdateCustomer` and `MergeCustomers`
-(`processors.customers`, docs/customers.md).
+(`processors.customers`, docs/customers.md), and their erasure (`CustomerErased`, ADR 20).
 
 Every event carries the customer's whole profile after the change (event-carried state),
 so a consumer needs only the last event per customer. Phone numbers are E.164
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from schemas.customer_commands import CustomerAttribute
 
-__all__ = ["CustomerDefined", "CustomerUpdated", "CustomersMerged"]
+__all__ = ["CustomerDefined", "CustomerErased", "CustomerUpdated", "CustomersMerged"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +66,15 @@ class CustomersMerged:
     segment: str
     attributes: tuple[CustomerAttribute, ...]
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerErased:
+    """The personal data of `customer_id` (and of the duplicates merged into it) was erased
+    for `reason`: the keys `key_ids` are deleted, so every name, number, email and ticket
+    text sealed with them reads as "[erased]" (docs/adr/0020). Projections forget the
+    profile and anonymise what they derived from it; the id stays known, with no profile."""
+
+    customer_id: str
+    reason: str
+    key_ids: tuple[str, ...]

@@ -101,12 +101,15 @@ class IvrLookupAnswered:
 
 @dataclass(frozen=True, slots=True)
 class SurveyAnswered:
-    """The caller answered survey `question` of flow `flow_id` with `score` 1 to 5 (CSAT)."""
+    """The caller answered survey `question` of flow `flow_id` with `score` 1 to 5 (CSAT).
+    `ticket_id` is the ticket the contact raised (the session's `ticket_id` attribute, given
+    by the edge or set by a lookup of `GET /v1/tickets?contact_id=`); "" when it has none."""
 
     contact_id: str
     flow_id: str
     question: str
     score: int
+    ticket_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,10 @@ class CreateTicket:
     (most urgent) to "P4", for `department`. `customer_id` and `contact_id` link it to a
     customer and the contact it came from ("" when created by hand). `notify_via` ("sms",
     "email" or "": never) and `notify_to` (the number or address) say how the customer hears
-    of it: only notifications carry the address, never the ticket events."""
+    of it: only notifications carry the address, never the ticket events. With `notify_via`
+    and no `notify_to`, the address is the customer's profile's (first phone for sms, first
+    email for email; `customer_id` needed), looked up at each notification; a customer
+    without one is `Rejected("no_customer_address")`."""
 
     ticket_id: str
     title: str

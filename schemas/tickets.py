@@ -117,11 +117,16 @@ class TicketSlaDefined:
 @dataclass(frozen=True, slots=True)
 class CustomerNotificationRequested:
     """Tell the customer about `ticket_id` with `template` ("ticket_created",
-    "ticket_waiting_on_customer", "ticket_resolved") by `channel` ("sms" or "email") at `to`.
-    A gateway delivers it once, keyed by the envelope's event id; it carries the address and
-    nothing else personal: the gateway fills the template from the ticket id."""
+    "ticket_waiting_on_customer", "ticket_resolved") by `channel` ("sms" or "email") at `to`,
+    in `language` (the customer profile's, e.g. "de"; "" when unknown: the gateway's default).
+    `from_profile`: the address is the customer's profile's (the ticket was created without
+    one), so later notifications follow a changed profile. A gateway delivers it once, keyed
+    by the envelope's event id; it carries the address and nothing else personal: the
+    gateway fills the template from the ticket id."""
 
     ticket_id: str
     channel: str
     template: str
     to: str
+    language: str = ""
+    from_profile: bool = False

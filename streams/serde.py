@@ -9,6 +9,11 @@ because one topic carries several types.
 Decoding reads with the writer schema found by id and the current schema as reader, so
 records written by older versions resolve to today's dataclasses. Every way a value can
 fail to decode raises `DecodeError` whose message names the problem precisely.
+
+With a key vault (`streams.keyvault`), personal fields (`schemas.personal`) are sealed with
+their subject's key on encode and opened on decode; an erased key reads as "[erased]"
+(`streams.shredding`, docs/adr/0020). Without one, values are written as given and sealed
+values read as they are.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any
 from schemas import avro
 from schemas.catalog import BY_NAME, CATALOG
 from schemas.envelope import Message
+from streams.keyvault import KeyVault
 from streams.ports import OutRecord
+from streams.shredding import SealError, Shredder
 from streams.topics import topic_for
 
 __all__ = ["MAGIC", "DecodeError", "MemorySchemaStore", "SchemaStore", "Serde"]
@@ -76,8 +83,9 @@ def schema_json(spec: Any) -> str:
 class Serde:
     """Encodes messages to framed values and back; registers the catalog at construction."""
 
-    def __init__(self, store: SchemaStore) -> None:
+    def __init__(self, store: SchemaStore, vault: KeyVault | None = None, region: str = "") -> None:
         self._store = store
+        self.shredder = Shredder(vault, region) if vault is not None else None
         self._ids: dict[str, int] = {}
         self._writers: dict[int, tuple[str, Any]] = {}
         for spec in CATALOG:  # catalog order: ids are deterministic on a fresh store
@@ -89,6 +97,8 @@ class Serde:
         return self._ids[type_name]
 
     def encode(self, msg: Message[Any]) -> bytes:
+        if self.shredder is not None:
+            msg = self.shredder.seal(msg)
         return _HEADER.pack(MAGIC, self._ids[msg.type]) + avro.encode(msg)
 
     def decode(self, value: bytes) -> Message[Any]:
@@ -101,9 +111,15 @@ class Serde:
         _magic, schema_id = _HEADER.unpack_from(value)
         type_name, writer = self._writer(schema_id)
         try:
-            return avro.decode(value[_HEADER.size :], type_name, writer)
+            msg = avro.decode(value[_HEADER.size :], type_name, writer)
         except avro.SchemaMismatch as exc:
             raise DecodeError(f"schema id {schema_id}: {exc}") from exc
+        if self.shredder is None:
+            return msg
+        try:
+            return self.shredder.open(msg)
+        except SealError as exc:
+            raise DecodeError(f"{type_name}.{exc}") from exc
 
     def _writer(self, schema_id: int) -> tuple[str, Any]:
         cached = self._writers.get(schema_id)

@@ -167,6 +167,24 @@ _ALL = (
         "(share of 4-5) and dissatisfied (1-2).",
         "analytics.reports.csat:csat",
     ),
+    Report(
+        "csat-tickets",
+        "Post-contact survey answers per question and category of the ticket they name: responses, "
+        "mean score, CSAT (share of 4-5) and dissatisfied (1-2).",
+        "analytics.reports.tickets:csat_tickets",
+    ),
+    Report(
+        "ticket-backlog",
+        "Open tickets at the end of the period per department, priority and status: count, "
+        "resolution SLA already breached, mean and max age (h).",
+        "analytics.reports.tickets:ticket_backlog",
+    ),
+    Report(
+        "ticket-sla",
+        "Tickets created in the period per priority and department: resolved, resolved within SLA "
+        "(%), response and resolution breaches, mean and median time to resolve (h).",
+        "analytics.reports.tickets:ticket_sla",
+    ),
 )
 
 REPORTS: dict[str, Report] = {r.name: r for r in _ALL}

@@ -72,9 +72,11 @@ from telephony.ivr.model import (
 )
 from telephony.ivr.template import render
 
-__all__ = ["MASK", "IvrState", "start", "step"]
+__all__ = ["MASK", "TICKET_ATTRIBUTE", "IvrState", "start", "step"]
 
 MASK = "***"
+TICKET_ATTRIBUTE = "ticket_id"
+"""The contact attribute naming the contact's ticket: survey answers carry it."""
 _MAX_HOPS = 10_000  # a valid flow cannot chain this many nodes without waiting (goto limits)
 
 
@@ -291,7 +293,8 @@ class _Run:
                 self.failed("invalid", d)
         elif isinstance(node, Survey):
             if d in "12345":
-                self.out.append(SurveyAnswered(self.cid, self.flow.id, node.question, int(d)))
+                ticket = self.attrs.get(TICKET_ATTRIBUTE, "")
+                self.out.append(SurveyAnswered(self.cid, self.flow.id, node.question, int(d), ticket))
                 self.enter_next(self.leave("digit", node.next, d))
             else:
                 self.failed("invalid", d)

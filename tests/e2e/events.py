@@ -8,6 +8,7 @@ import pandas as pd
 
 from ccx.bootstrap import open_log
 from ccx.settings import Settings
+from streams.serde import Serde
 
 __all__ = ["log_frame", "log_records"]
 
@@ -16,8 +17,11 @@ def log_records(
     settings: Settings, topic_names: tuple[str, ...]
 ) -> dict[tuple[str, int], list[tuple[bytes, bytes]]]:
     """Every record's (key, value) per (topic, partition), in log order. Offsets are left out:
-    on Kafka, transaction markers take offsets, so equal logs have equal records, not offsets."""
-    log, _serde = open_log(settings)
+    on Kafka, transaction markers take offsets, so equal logs have equal records, not offsets.
+    Values are re-encoded with personal fields opened: each run seals with its own random
+    keys (docs/adr/0020)."""
+    log, serde = open_log(settings)
+    plain = Serde(log)  # type: ignore[arg-type]
     try:
         out: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
         for topic in topic_names:
@@ -25,7 +29,7 @@ def log_records(
                 rows = out[(topic, p)] = []
                 offset = 0
                 while batch := log.read(topic, p, offset, 10_000):
-                    rows += [(r.key, r.value) for r in batch]
+                    rows += [(r.key, plain.encode(serde.decode(r.value))) for r in batch]
                     offset = batch[-1].offset + 1
         return out
     finally:

@@ -1,4 +1,5 @@
-"""A simulation is a pure function of its seed: same options, byte-identical logs; and, on
+"""A simulation is a pure function of its seed: same options, byte-identical logs (personal
+fields compared opened: each data directory has its own random keys, ADR 20); and, on
 both backends, the end-of-run state holds conservation when callers are still waiting (no
 drain) and a second simulation into a used log is refused."""
 
@@ -14,6 +15,8 @@ import pytest
 
 from streams import topics
 from streams.embedded import EmbeddedLog
+from streams.keyvault import KeyVault
+from streams.serde import Serde
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +44,19 @@ def backend(request: pytest.FixtureRequest) -> list[str]:
 
 
 def records(path: Path) -> list[tuple[str, int, int, bytes, bytes]]:
+    """Every record; a value with personal fields as the plaintext encoding of what it opens to."""
     log = EmbeddedLog(path / "log.sqlite")
+    vault = KeyVault(path / "keys.sqlite")
+    sealed, plain = Serde(log, vault), Serde(log)
     try:
         return [
-            (r.topic, r.partition, r.offset, r.key, r.value)
+            (r.topic, r.partition, r.offset, r.key, plain.encode(sealed.decode(r.value)))
             for t in topics.ALL
             for p in range(log.partitions(t.name))
             for r in log.read(t.name, p, 0, 1_000_000)
         ]
     finally:
+        vault.close()
         log.close()
 
 

@@ -8,6 +8,7 @@ duplicate, nothing missing, same order."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,9 @@ def test_sigkilled_acd_restarts_without_duplicate_or_missing_decision(tmp_path: 
 
     source = EmbeddedLog(original / "log.sqlite")
     crashed.mkdir()
+    # The personal-data keys travel with the log (ADR 20): without them the callers' numbers
+    # in the copied commands read as erased.
+    shutil.copy(original / "keys.sqlite", crashed / "keys.sqlite")
     target = EmbeddedLog(crashed / "log.sqlite")
     target.ensure_topics(topics.ALL)
     n_commands = 0

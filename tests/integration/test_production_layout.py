@@ -51,6 +51,7 @@ from streams import topics
 from streams.partitioner import partition_for
 from streams.ports import EventLog
 from streams.serde import Serde
+from tests.helpers.tokens import bearer, issue
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
@@ -95,6 +96,7 @@ class Layout:
             "CCX_BOOTSTRAP": self.bootstrap,
             "CCX_NAMESPACE": self.namespace,
             "CCX_DATA_DIR": str(self.data_dir(service)),
+            "CCX_KEY_VAULT": str(self.root / "keys" / "keys.sqlite"),  # the shared ccx-keys volume
         }
         return env | compose
 
@@ -224,8 +226,13 @@ def play_scenario(edge: Edge, layout: Layout) -> None:
     wait_for("every contact answered and wrapped up", react, layout)
 
 
+TOKENS: dict[str, str] = {}
+"""The api service's bearer token, issued into its data directory once it is laid out."""
+
+
 def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    request = urllib.request.Request(url, headers=bearer(TOKENS["api"]) if "api" in TOKENS else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
 
 
@@ -270,6 +277,7 @@ def test_compose_commands_as_processes_on_kafka(layout: Layout) -> None:
     layout.run("topics")
     for service in (*runners, "clock", "api"):
         layout.start(service)
+    TOKENS["api"] = issue(layout.data_dir("api"))
 
     def all_healthy() -> bool:
         return all(layout.healthy(s)[0] for s in (*runners, "clock", "api"))
@@ -277,7 +285,11 @@ def test_compose_commands_as_processes_on_kafka(layout: Layout) -> None:
     wait_for("every service's compose health check to pass", all_healthy, layout)
 
     client = Settings(
-        data_dir=layout.root / "edge", backend="kafka", bootstrap=layout.bootstrap, namespace=layout.namespace
+        data_dir=layout.root / "edge",
+        backend="kafka",
+        bootstrap=layout.bootstrap,
+        namespace=layout.namespace,
+        key_vault=layout.root / "keys" / "keys.sqlite",
     )
     log, serde = open_log(client)
     try:

@@ -498,7 +498,7 @@ def test_the_registry_names_every_report_of_the_issue() -> None:
     assert set(REPORTS) == {
         "queue-intervals", "agent-performance", "agent-not-ready", "abandons", "trends",
         "dispositions", "geography", "repeat-contacts", "ivr-containment", "ivr-flows", "ivr-nodes",
-        "csat",
+        "csat", "csat-tickets", "ticket-backlog", "ticket-sla",
     }  # fmt: skip
     assert all(r.description for r in REPORTS.values())
     assert "imported history" in REPORTS["ivr-containment"].description
@@ -613,7 +613,7 @@ def test_reports_lists_every_name() -> None:
 
 
 def test_the_api_serves_every_report(data: Data) -> None:
-    app = create_app(LiveView(state=lambda: None), reports=partial(render_report, data.warehouse))
+    app = create_app(LiveView(state=lambda: None, tenant="edge"), reports=partial(render_report, data.warehouse))
 
     def get(path: str, **params: str) -> httpx.Response:
         async def call() -> httpx.Response:

@@ -111,6 +111,8 @@ def test_answered_contact_with_hold() -> None:
             holds=1,
             wrap_up_ms=10_000,
             disposition="sale",
+            agents=("a1",),
+            transfers=0,
         )
     ]
     assert state.drafts == {}, "finished contacts leave the state"

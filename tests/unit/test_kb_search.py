@@ -1,7 +1,7 @@
 """Knowledge-base search relevance on a fixture corpus of 25 contact-center articles
-(tests/fixtures/kb_articles.json): the right article ranks first for a caller's words;
-only published versions are found; a newer published version replaces the old text;
-"this helped" ratings nudge near-ties; filters, folding and snippets."""
+(ccx/demo/kb_articles.json, also `ccx up`'s demo knowledge base): the right article ranks
+first for a caller's words; only published versions are found; a newer published version
+replaces the old text; "this helped" ratings nudge near-ties; filters, folding and snippets."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from processors.knowledge_base import kb_processor
 from schemas.envelope import Envelope, Message
 from schemas.kb_commands import PublishArticle, RateArticle, UnpublishArticle, WriteArticle
 
-CORPUS = json.loads((Path(__file__).parents[1] / "fixtures/kb_articles.json").read_text())
+CORPUS = json.loads((Path(__file__).parents[2] / "ccx/demo/kb_articles.json").read_text())
 TENANT = "bank"
 
 

@@ -62,7 +62,9 @@ def test_the_pipeline_posts_each_notification_once_with_its_event_id(tmp_path: P
     assert [p["template"] for p in posted] == ["ticket_created", "ticket_resolved"]
     assert all(p["to"] == "+4930123456" and p["channel"] == "sms" and p["ticket_id"] == "k1" for p in posted)
     assert [r.headers["Idempotency-Key"] for r in seen] == [p["event_id"] for p in posted]
-    assert set(posted[0]) == {"event_id", "tenant", "occurred_at", "ticket_id", "channel", "template", "to"}
+    assert set(posted[0]) == {
+        "event_id", "tenant", "occurred_at", "ticket_id", "channel", "template", "to", "language",
+    }  # fmt: skip
 
 
 def test_the_body_is_signed_with_the_secret() -> None:
