@@ -8,7 +8,7 @@ DATA   ?= data/demo
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: help install up test lint fmt bench bench-kafka bench-acd bench-warehouse bench-ami clean
+.PHONY: help install up test lint fmt bench bench-kafka bench-acd bench-warehouse bench-ami bench-api clean
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,7 +30,8 @@ lint: install    ## ruff check, ruff format --check, mypy (strict on schemas/ an
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint       ## the lint gate, then every test (unit, integration, e2e)
+test: lint       ## the lint gate, then every test (unit, integration, e2e, browser: installs Chromium if missing)
+	bash infra/browser/ensure-chromium.sh
 	$(BIN)/pytest -q $(ARGS)
 
 fmt: install     ## format and fix what ruff can
@@ -51,6 +52,9 @@ bench-warehouse: install ## load 10 million contacts into chDB; report latency b
 
 bench-ami: install ## AMI events/s the adapter translates beside the raw frame-parse rate
 	$(BIN)/python bench/ami.py $(ARGS)
+
+bench-api: install ## command round trips/s and p50/p99 latency; wallboard staleness to 500 WebSocket clients
+	$(BIN)/python bench/api.py $(ARGS)
 
 clean:           ## remove the venv, caches and local data
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis data test-artifacts

@@ -678,10 +678,26 @@ def dead_letters(
 @click.option("--rate", default="300/h", show_default=True)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--no-sim", is_flag=True, help="Serve only; no simulated traffic.")
+@click.option(
+    "--desk-agents",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 99),
+    help="Human agents desk01.. in every queue, for the browser desktop (tokens printed).",
+)
 def up(
-    data_dir: str | None, port: int, host: str, agents: int, queues: int, rate: str, seed: int, no_sim: bool
+    data_dir: str | None,
+    port: int,
+    host: str,
+    agents: int,
+    queues: int,
+    rate: str,
+    seed: int,
+    no_sim: bool,
+    desk_agents: int,
 ) -> None:
-    """Run ccx in one process: log, processors, warehouse sink, simulator and the wallboard."""
+    """Run ccx in one process: log, processors, warehouse sink, simulator, the API, the
+    wallboard, the agent desktop and admin pages (demo tokens printed at start)."""
     from ccx.up import serve
 
     settings = Settings.from_env(data_dir=data_dir)
@@ -691,7 +707,60 @@ def up(
         host=host,
         port=port,
         seed=seed,
+        desk_agents=desk_agents,
     )
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens (only their hashes are stored, in DATA_DIR/tokens.sqlite; never in the log)."""
+
+
+@tokens.command("issue")
+@DATA_DIR
+@click.option(
+    "--role", required=True, type=click.Choice(["agent", "supervisor", "analyst", "auditor", "admin"])
+)
+@click.option("--subject", default="", help="Who the token is for (default: the agent id or the role).")
+@click.option("--agent", "agent_id", default="", help="The agent an agent token acts as.")
+@click.option("--teams", default="", help="Comma-separated teams a supervisor acts on ('*': all).")
+@click.option("--tenant", default=None, help="Default: CCX_TENANT or demo.")
+def tokens_issue(
+    data_dir: str | None, role: str, subject: str, agent_id: str, teams: str, tenant: str | None
+) -> None:
+    """Issue a token and print it (the only time it is shown)."""
+    from ccx.tokens import token_store
+
+    settings = Settings.from_env(data_dir=data_dir)
+    store = token_store(settings)
+    try:
+        click.echo(
+            store.issue(
+                subject or agent_id or role,
+                role,
+                tenant or settings.tenant,
+                agent_id=agent_id,
+                teams=teams.split(","),
+            )
+        )
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        store.close()
+
+
+@tokens.command("revoke")
+@DATA_DIR
+@click.argument("subject")
+def tokens_revoke(data_dir: str | None, subject: str) -> None:
+    """Revoke every token of SUBJECT."""
+    from ccx.tokens import token_store
+
+    store = token_store(Settings.from_env(data_dir=data_dir))
+    try:
+        click.echo(f"revoked {store.revoke_subject(subject)} token(s) of {subject}")
+    finally:
+        store.close()
 
 
 @main.command()
@@ -1154,6 +1223,44 @@ def customers_import(
         click.echo(f"{key:>20}: {value}")
     for r in sorted(report.rejected, key=lambda r: r.line):
         click.echo(f"line {r.line}: {r.customer_id or '-'}: {r.field}: {r.reason}", err=True)
+
+
+@customers.command("erase")
+@click.argument("customer_id")
+@DATA_DIR
+@backend_options
+@click.option("--tenant", default=None, help="Tenant [env CCX_TENANT].")
+@click.option("--reason", default="", help="Why (e.g. the request's reference); recorded in the event.")
+@click.option(
+    "--no-process", is_flag=True, help="Only append the command; leave it to the running processor."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def customers_erase(
+    customer_id: str,
+    data_dir: str | None,
+    backend: str | None,
+    bootstrap: str | None,
+    namespace: str | None,
+    tenant: str | None,
+    reason: str,
+    no_process: bool,
+    as_json: bool,
+) -> None:
+    """Erase CUSTOMER_ID's personal data: delete its keys, append EraseCustomer (docs/adr/0020)."""
+    from ccx.customers import EraseError, erase_customer
+
+    settings = Settings.from_env(
+        data_dir=data_dir, backend=backend, bootstrap=bootstrap, namespace=namespace, tenant=tenant
+    )
+    try:
+        summary = erase_customer(settings, customer_id, reason, process=not no_process)
+    except EraseError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+        return
+    for key, value in summary.items():
+        click.echo(f"{key:>24}: {value}")
 
 
 if __name__ == "__main__":

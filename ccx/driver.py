@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ccx.bootstrap import Pipeline
@@ -109,10 +109,16 @@ class SimulationDriver:
         self.flush()
 
     # -- real time ----------------------------------------------------------------------
-    def run_realtime(self, stop: threading.Event, clock: Callable[[], float] = time.time) -> None:
+    def run_realtime(
+        self,
+        stop: threading.Event,
+        clock: Callable[[], float] = time.time,
+        then: Sequence[Message[Any]] = (),
+    ) -> None:
         """Append commands as their time comes (the ACD runs in its own thread); stamps
-        each command with the wall clock so time never goes backwards in the log."""
-        self._append(self.sim.setup())
+        each command with the wall clock so time never goes backwards in the log. `then`
+        is appended right after the simulator's setup (`ccx up`'s desk agents)."""
+        self._append([*self.sim.setup(), *then])
         while not stop.is_set():
             self._observe()
             at = self._next_instant()

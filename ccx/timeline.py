@@ -33,7 +33,7 @@ from schemas.system import CommandRejected
 from streams import topics
 from streams.tail import read_all
 
-__all__ = ["contact_timeline", "iso", "render_state", "render_timeline", "state_at"]
+__all__ = ["contact_timeline", "tenant_timeline", "iso", "render_state", "render_timeline", "state_at"]
 
 _OUTPUTS = (
     topics.CONTACT_EVENTS.name,
@@ -91,6 +91,7 @@ def contact_timeline(settings: Settings, contact_id: str) -> list[dict[str, Any]
                 "at": iso(cmd.envelope.occurred_at),
                 "command": cmd.type,
                 "actor": cmd.envelope.actor,
+                "tenant": cmd.envelope.tenant,
                 "position": f"{record.topic}[{record.partition}]@{record.offset}",
                 "body": _fields(cmd.body),
                 "events": events,
@@ -105,6 +106,11 @@ def _line(event: dict[str, Any]) -> str:
         skip.add("reason")  # printed below as "why"
     detail = ", ".join(f"{k}={v}" for k, v in event.items() if k not in skip and v not in ("", (), None))
     return f"    {event['at']}  {event['type']}" + (f" ({detail})" if detail else "")
+
+
+def tenant_timeline(settings: Settings, tenant: str, contact_id: str) -> list[dict[str, Any]]:
+    """`contact_timeline` limited to one tenant's commands (what the API shows a principal)."""
+    return [step for step in contact_timeline(settings, contact_id) if step["tenant"] == tenant]
 
 
 def render_timeline(contact_id: str, steps: list[dict[str, Any]]) -> str:

@@ -57,6 +57,11 @@ class CallerPool:
         self._pool = tuple(e164(rng) for _ in range(config.caller_pool_size))
         self._repeat = config.repeat_caller_probability
 
+    @property
+    def repeat_callers(self) -> tuple[str, ...]:
+        """The pool's numbers (E.164): the callers who call again (a demo's known customers)."""
+        return self._pool
+
     def ani(self, rng: random.Random) -> str:
         if rng.random() < self._repeat:
             return rng.choice(self._pool)

@@ -134,6 +134,10 @@ class Simulator:
         """The simulator's clock: the latest time it has advanced to."""
         return self._now
 
+    def repeat_callers(self) -> tuple[str, ...]:
+        """The numbers of the callers who call again (E.164)."""
+        return self._callers.repeat_callers
+
     def setup(self) -> list[Message[Any]]:
         """Queues, agents, and every agent logged in and ready, all at the start time."""
         t = self._start_ms

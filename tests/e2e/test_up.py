@@ -16,7 +16,12 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tests.helpers.tokens import bearer, issue
+
 pytestmark = pytest.mark.slow
+
+AUTH: dict[str, str] = {}
+"""A supervisor's bearer header for the module's server."""
 
 
 def free_port() -> int:
@@ -63,6 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     base = f"http://127.0.0.1:{port}"
     assert base + "/" in line
     wait_healthy(base)
+    AUTH.update(bearer(issue(data)))
     yield base, data, proc
     proc.terminate()
     proc.wait(timeout=20)
@@ -73,7 +79,7 @@ def test_live_queues_show_agents_and_traffic(server: tuple[str, Path, subprocess
     deadline = time.time() + 30
     doc: dict = {}
     while time.time() < deadline:
-        doc = httpx.get(base + "/v1/queues/live", timeout=5).json()
+        doc = httpx.get(base + "/v1/queues/live", timeout=5, headers=AUTH).json()
         if doc["queues"] and sum(q["offered"] + q["waiting"] for q in doc["queues"]) > 0:
             break
         time.sleep(0.5)
@@ -87,7 +93,9 @@ def test_wallboard_page_and_stream(server: tuple[str, Path, subprocess.Popen[str
     base = server[0]
     page = httpx.get(base + "/", timeout=5)
     assert page.status_code == 200 and "/v1/stream/wallboard" in page.text
-    with connect(base.replace("http", "ws") + "/v1/stream/wallboard", open_timeout=5) as ws:
+    with connect(
+        base.replace("http", "ws") + "/v1/stream/wallboard?token=" + AUTH["Authorization"][7:], open_timeout=5
+    ) as ws:
         first = json.loads(ws.recv(timeout=5))
         second = json.loads(ws.recv(timeout=5))
     assert first["queues"] and "series" in first
@@ -95,7 +103,7 @@ def test_wallboard_page_and_stream(server: tuple[str, Path, subprocess.Popen[str
 
 
 def test_unknown_queue_series_is_a_404_naming_it(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
-    r = httpx.get(server[0] + "/v1/queues/nope/series", timeout=5)
+    r = httpx.get(server[0] + "/v1/queues/nope/series", timeout=5, headers=AUTH)
     assert r.status_code == 404 and "nope" in r.json()["detail"]
 
 
@@ -115,11 +123,13 @@ def test_a_second_process_is_told_who_owns_the_warehouse(
 
 def test_the_owning_process_serves_reports(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
     base = server[0]
-    r = httpx.get(base + "/v1/reports/queue-intervals", params={"format": "csv"}, timeout=30)
+    r = httpx.get(base + "/v1/reports/queue-intervals", params={"format": "csv"}, timeout=30, headers=AUTH)
     assert r.status_code == 200 and r.text.startswith("tenant,queue_id,interval_start,offered")
-    bad = httpx.get(base + "/v1/reports/queue-intervals", params={"interval": "soon"}, timeout=30)
+    bad = httpx.get(
+        base + "/v1/reports/queue-intervals", params={"interval": "soon"}, timeout=30, headers=AUTH
+    )
     assert bad.status_code == 422 and "interval" in bad.text
-    unknown = httpx.get(base + "/v1/reports/nope", timeout=30)
+    unknown = httpx.get(base + "/v1/reports/nope", timeout=30, headers=AUTH)
     assert unknown.status_code == 422
 
 
@@ -141,9 +151,12 @@ def test_ccx_api_serves_the_live_view_of_an_existing_log(tmp_path: Path) -> None
     try:
         assert proc.stdout is not None and "ccx is up" in proc.stdout.readline()
         wait_healthy(f"http://127.0.0.1:{port}")
-        doc = httpx.get(f"http://127.0.0.1:{port}/v1/queues/live", timeout=10).json()
+        auth = bearer(issue(tmp_path, "analyst"))
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/queues/live", timeout=10).status_code == 401
+        doc = httpx.get(f"http://127.0.0.1:{port}/v1/queues/live", timeout=10, headers=auth).json()
         assert len(doc["queues"]) == 2
-        assert httpx.get(f"http://127.0.0.1:{port}/v1/reports/queue-intervals", timeout=10).status_code == 503
+        reports = httpx.get(f"http://127.0.0.1:{port}/v1/reports/queue-intervals", timeout=10, headers=auth)
+        assert reports.status_code == 503
     finally:
         proc.terminate()
         proc.wait(timeout=20)
