@@ -68,6 +68,8 @@ class OpenLeg:
     priority: int
     queued_at: int
     answered_at: int = 0
+    answered: bool = False
+    """Whether an agent answered in this stint (`answered_at` may be 0: a recording without times)."""
     agent_id: str = ""
     wait_ms: int = 0
     talk_base: int = 0
@@ -184,14 +186,14 @@ class ContactDraft:
 
     def left(self, outcome: str, now: int, wait_ms: int, to_queue: str = "") -> QueueLeg | None:
         """The open, unanswered leg closed at `now` with `outcome` (None: no such leg)."""
-        if self.open_leg is None or self.open_leg.answered_at:
+        if self.open_leg is None or self.open_leg.answered:
             return None
         return self._closed(now, outcome, wait_ms=wait_ms, to_queue=to_queue)
 
     def handled(self, wrap_up_ms: int, to_queue: str = "") -> QueueLeg | None:
         """The open, answered leg with its handling times (None: no such leg)."""
         leg = self.open_leg
-        if leg is None or not leg.answered_at:
+        if leg is None or not leg.answered:
             return None
         hold = self.hold_ms - leg.hold_base
         return self._closed(
@@ -261,10 +263,11 @@ def _step(d: ContactDraft, body: object, now: int) -> _Step:
             if not d.answered:
                 d = replace(d, answered=True, answered_at=now, wait_ms=wait_ms)
             leg = d.open_leg
-            if leg is not None and not leg.answered_at:
+            if leg is not None and not leg.answered:
                 leg = replace(
                     leg,
                     answered_at=now,
+                    answered=True,
                     agent_id=agent_id,
                     wait_ms=wait_ms,
                     talk_base=d.connected_ms,
@@ -301,7 +304,10 @@ def _step(d: ContactDraft, body: object, now: int) -> _Step:
             legs = _legs(d.left(reason, now, wait_ms))
             if agent_id or d.wrapping:  # the record (and an answered leg) waits for wrap-up
                 return d, legs, None
-            return d, legs, d.record(now, d.disposition)
+            # No agent to wrap up (an imported call answered by nobody named): finished now,
+            # the answered leg with it.
+            record = d.record(now, d.disposition)
+            return d, (*legs, *_legs(d.handled(record.wrap_up_ms))), record
         case WrapUpCompleted(agent_id=agent_id, disposition=disposition):
             if agent_id == d.agent_id or not d.disposition:
                 d = replace(d, disposition=disposition)

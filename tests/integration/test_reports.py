@@ -613,7 +613,9 @@ def test_reports_lists_every_name() -> None:
 
 
 def test_the_api_serves_every_report(data: Data) -> None:
-    app = create_app(LiveView(state=lambda: None, tenant="edge"), reports=partial(render_report, data.warehouse))
+    app = create_app(
+        LiveView(state=lambda: None, tenant="edge"), reports=partial(render_report, data.warehouse)
+    )
 
     def get(path: str, **params: str) -> httpx.Response:
         async def call() -> httpx.Response:

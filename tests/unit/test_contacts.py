@@ -516,3 +516,28 @@ def test_legs_are_well_formed_under_random_traffic(
         for (_tenant, contact_id), draft in state.drafts.items():  # at most one leg open
             open_now = opened[contact_id] - len(seen.get(contact_id, []))
             assert open_now in (0, 1) and (open_now == 1) == (draft.open_leg is not None), (contact_id, draft)
+
+
+def test_an_answered_contact_without_a_named_agent_has_its_leg_and_one_record() -> None:
+    """Imported history may say "answered" without naming the agent: nobody wraps up, so the
+    contact is finished when it ends, with its answered leg (and nothing more after)."""
+    from schemas.contact import ContactArrived, ContactConnected, ContactEnded, WrapUpCompleted, WrapUpStarted
+
+    steps: list[tuple[int, object]] = [
+        (0, ContactArrived("c1", "voice", "+4930123", "")),
+        (1_000, ContactQueued("c1", "q1", 0)),
+        (3_000, ContactConnected("c1", "q1", "", 2_000)),
+        (9_000, ContactEnded("c1", "q1", "completed", "caller", "", 2_000)),
+        (9_000, WrapUpStarted("c1", "")),
+        (9_000, WrapUpCompleted("c1", "", "imported", "")),
+    ]
+    p = ContactRecorder()
+    state = p.initial_state()
+    out: list[object] = []
+    for i, (t, body) in enumerate(steps):
+        state, emitted = p.process(state, Message(Envelope(f"e{i}", "demo", t, "c1"), body))
+        out += [m.body for m in emitted]
+    legs = [b for b in out if isinstance(b, QueueLeg)]
+    cdrs = [b for b in out if isinstance(b, ContactRecord)]
+    assert len(cdrs) == 1 and cdrs[0].outcome == "answered" and cdrs[0].talk_ms == 6_000
+    assert [(g.queue_id, g.outcome, g.wait_ms, g.talk_ms) for g in legs] == [("q1", "answered", 2_000, 6_000)]
