@@ -66,6 +66,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from progress_lines import Progress  # bench/progress_lines.py, beside this script
+
 from processors.acd import ACD
 from processors.acd_state import CONNECTED, HELD, OFFERED, WAITING, WRAP_UP, AcdState, TenantState
 from processors.decider import Invalid, Rejected
@@ -447,20 +449,6 @@ class Timings:
         return Timings(label, self.ns[:k], self.decisions[:k], self.types[:k])
 
 
-class Progress:
-    """A line on stderr every few seconds of a long phase (nothing with --quiet)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.last = time.monotonic()
-
-    def __call__(self, text: str, force: bool = False) -> None:
-        if self.quiet or (not force and time.monotonic() - self.last < 5):
-            return
-        self.last = time.monotonic()
-        print(f"[bench-acd] {text}", file=sys.stderr, flush=True)
-
-
 @dataclass
 class Problems:
     """Outcomes that are not plain decisions: rejections (expected to be rare) and errors."""
@@ -777,7 +765,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = ap.parse_args(argv)
     agents = per_size(a.agents, len(a.agents.split(",")))
     commands = per_size(a.commands, len(agents))
-    progress = Progress(a.quiet)
+    progress = Progress("acd", a.quiet)
 
     print(
         f"ACD routing benchmark · {platform.platform()} · {platform.python_implementation()} "

@@ -63,6 +63,7 @@ except ImportError:  # httpcore tries this import on every request: a failed sea
 import httpx
 import uvicorn
 import websockets
+from progress_lines import Progress  # bench/progress_lines.py, beside this script
 
 from api.app import PUSH_INTERVAL_S, create_app
 from api.auth import TokenStore
@@ -76,20 +77,6 @@ from schemas.envelope import Envelope, Message
 
 TENANT = "demo"
 WALL = "wall"
-
-
-class Progress:
-    """A line on stderr every few seconds of a long phase (nothing with --quiet)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.last = time.monotonic()
-
-    def __call__(self, text: str, force: bool = False) -> None:
-        if self.quiet or (not force and time.monotonic() - self.last < 5):
-            return
-        self.last = time.monotonic()
-        print(f"[bench-api] {text}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -445,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{a.clients:,} wallboard clients · {a.events} events at {a.rate:g}/s · push check "
         f"{PUSH_INTERVAL_S * 1000:.0f} ms"
     )
-    progress = Progress(a.quiet)
+    progress = Progress("api", a.quiet)
     with tempfile.TemporaryDirectory(prefix="ccx-bench-api-") as tmp, running_server(Path(tmp)) as server:
         try:
             import uvloop
