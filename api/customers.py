@@ -1,4 +1,5 @@
-"""`GET /v1/customers/screen-pop?ani=...`: who is calling, their last contacts and open tickets.
+"""`GET /v1/customers/screen-pop?ani=...`: who is calling, their last contacts and open tickets;
+`GET /v1/customers/{customer_id}`: the same for a customer by id.
 
 The composition root puts a callable returning the customer directory's state, the tenant
 and the region of national numbers on `app.state.customers` (`CustomersSource`); without
@@ -14,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from api.tickets import TicketsView
-from processors.customer_directory import DirectoryState, screen_pop
+from processors.customer_directory import DirectoryState, customer_view, screen_pop
 from processors.ticket_queries import open_ticket_views
 
 __all__ = ["CustomersSource", "router"]
@@ -45,9 +46,33 @@ def customer_screen_pop(
             422, [{"loc": ["query", "ani"], "msg": "give ani or email", "type": "value_error.missing"}]
         )
     state, tenant, region = source[0](), source[1], source[2]
-    pop = screen_pop(state, tenant, ani, email=email, region=region, last=last)
+    return _with_ticket_views(
+        request, tenant, screen_pop(state, tenant, ani, email=email, region=region, last=last)
+    )
+
+
+def _with_ticket_views(request: Request, tenant: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The open tickets from the tickets decider's state too, when this API has it."""
     tickets: TicketsView | None = getattr(request.app.state, "tickets", None)
-    if tickets is not None and pop["customer"] is not None:
-        ids = [pop["customer"]["customer_id"], *pop["customer"]["merged"]]
-        pop["open_tickets"] = open_ticket_views(tickets.state(), tenant, ids, pop["open_tickets"])
-    return pop
+    if tickets is not None and doc["customer"] is not None:
+        ids = [doc["customer"]["customer_id"], *doc["customer"]["merged"]]
+        doc["open_tickets"] = open_ticket_views(tickets.state(), tenant, ids, doc["open_tickets"])
+    return doc
+
+
+@router.get("/v1/customers/{customer_id}")
+def customer_profile(
+    request: Request,
+    customer_id: Annotated[str, Path(min_length=1, max_length=200)],
+    last: Annotated[int, Query(ge=0, le=100, description="How many earlier contacts")] = 10,
+) -> dict[str, Any]:
+    """A customer's profile (a merged duplicate answers with its survivor), their last
+    contacts, newest first, and their open tickets."""
+    source: CustomersSource | None = getattr(request.app.state, "customers", None)
+    if source is None:
+        raise HTTPException(503, "this API serves no customer directory")
+    state, tenant = source[0](), source[1]
+    doc = customer_view(state, tenant, customer_id, last)
+    if doc is None:
+        raise HTTPException(404, f"unknown customer {customer_id!r} in tenant {tenant!r}")
+    return _with_ticket_views(request, tenant, doc)

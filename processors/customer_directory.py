@@ -304,6 +304,21 @@ def _profile(c: Customer) -> dict[str, Any]:
     }
 
 
+def customer_view(
+    state: DirectoryState, tenant: str, customer_id: str, last: int = 10
+) -> dict[str, Any] | None:
+    """A customer's profile (a merged duplicate resolves to its survivor), last `last`
+    contacts and open tickets; None for an unknown (or erased) customer."""
+    customer = resolve(state.tenant(tenant).people, customer_id)
+    if customer is None:
+        return None
+    return {
+        "customer": _profile(customer),
+        "contacts": [dataclasses.asdict(c) for c in history(state, tenant, customer.customer_id, last)],
+        "open_tickets": [dataclasses.asdict(x) for x in open_tickets(state, tenant, customer.customer_id)],
+    }
+
+
 def screen_pop(
     state: DirectoryState, tenant: str, ani: str, *, email: str = "", region: str = "", last: int = 5
 ) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from schemas.tickets import TicketCreated
 T0 = 1_767_600_000_000
 
 
-def _get(app: Any, **params: str) -> httpx.Response:
+def _get(app: Any, path: str = "/v1/customers/screen-pop", **params: str) -> httpx.Response:
     async def call() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ccx") as client:
-            return await client.get("/v1/customers/screen-pop", params=params)
+            return await client.get(path, params=params)
 
     return asyncio.run(call())
 
@@ -76,3 +76,18 @@ def test_the_screen_pop_serves_the_directory() -> None:
     missing = _get(app)
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["query", "ani"]
     assert _get(app, ani="+4930", last="500").status_code == 422
+
+
+def test_a_customer_by_id() -> None:
+    app = create_app(LiveView(state=lambda: None))
+    assert _get(app, "/v1/customers/c1").status_code == 503
+    state = _state()
+    app.state.customers = (lambda: state, "demo", "DE")
+    doc = _get(app, "/v1/customers/c1", last="1").json()
+    assert doc["customer"]["name"] == "Alice Adler" and doc["customer"]["vip"] is True
+    assert [c["contact_id"] for c in doc["contacts"]] == ["k2"]
+    assert [t["ticket_id"] for t in doc["open_tickets"]] == ["T1"]
+    assert _get(app, "/v1/customers/c2").json()["contacts"] == []
+    missing = _get(app, "/v1/customers/nobody")
+    assert missing.status_code == 404 and "nobody" in missing.json()["detail"]
+    assert _get(app, "/v1/customers/screen-pop", ani="030 1234567").json()["customer"]["customer_id"] == "c1"
