@@ -131,8 +131,11 @@ def ccx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not the whole session: Playwright's sync API keeps an
+    event loop running in this thread while it is started, and every later test that calls
+    `asyncio.run` would fail ("cannot be called from a running event loop")."""
     sync_api = require_browser()
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
