@@ -235,6 +235,7 @@ class CommandGateway:
 
     def _watch(self) -> None:
         while not self._stop.is_set():
+            mark = self._log.append_mark()
             try:
                 batch = self._tail.poll()
                 if batch:
@@ -245,8 +246,11 @@ class CommandGateway:
                 time.sleep(0.5)
             with self._lock:
                 idle = not self._pending
-            self._wake.wait(0.25 if idle else self._poll_s)
-            self._wake.clear()
+            if idle:
+                self._wake.wait(0.25)
+                self._wake.clear()
+            else:  # a decider's commit in this process wakes it at once
+                self._log.wait_for_append(mark, self._poll_s)
 
     def pending(self) -> int:
         with self._lock:

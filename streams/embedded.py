@@ -90,6 +90,8 @@ class EmbeddedLog(EventLog, SchemaStore):
         self._lock = threading.Lock()
         self._partitions: dict[str, int] = {}
         self._consumers: list[EmbeddedConsumer] = []
+        self._appended = threading.Condition()
+        self._appends = 0
         with self._write() as db:
             for stmt in _DDL.split(";"):
                 if stmt.strip():
@@ -113,7 +115,8 @@ class EmbeddedLog(EventLog, SchemaStore):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it commits, or none of it is visible."""
+        """One write transaction: all of it commits, or none of it is visible. Committed,
+        it wakes this process's waiters (`wait_for_append`)."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -122,6 +125,16 @@ class EmbeddedLog(EventLog, SchemaStore):
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        with self._appended:
+            self._appends += 1
+            self._appended.notify_all()
+
+    def append_mark(self) -> int:
+        return self._appends
+
+    def wait_for_append(self, mark: int, timeout_s: float) -> None:
+        with self._appended:
+            self._appended.wait_for(lambda: self._appends != mark, timeout_s)
 
     # -- topics
 

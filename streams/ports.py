@@ -11,6 +11,7 @@ the default) and, later, `streams.kafka`. Both offer the same three things:
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,6 +115,17 @@ class TopicState:
 
 class EventLog(ABC):
     """A partitioned, durable, append-only log with consumer groups."""
+
+    def append_mark(self) -> int:
+        """A counter of this process's writes to the log (appends and commits), for
+        `wait_for_append`; adapters that cannot tell return 0."""
+        return 0
+
+    def wait_for_append(self, mark: int, timeout_s: float) -> None:
+        """Block until this process wrote to the log after `mark`, or `timeout_s` passed. Idle
+        runners wait here instead of a fixed sleep, so a command appended in-process (the API,
+        the simulator) is decided at once. Default: sleep (Kafka's poll blocks by itself)."""
+        time.sleep(timeout_s)
 
     @abstractmethod
     def ensure_topics(self, topics: Sequence[object], *, strict: bool = False) -> None:

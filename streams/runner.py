@@ -378,9 +378,12 @@ class Runner:
                 self.flush()
 
     def run_forever(self, stop: threading.Event, idle_sleep_s: float = 0.05) -> None:
+        """Run until `stop`; when idle, wait up to `idle_sleep_s` for a write to the log
+        (in-process writes wake it at once: `EventLog.wait_for_append`)."""
         while not stop.is_set():
+            mark = self.log.append_mark()
             if not self.run_once():
-                stop.wait(idle_sleep_s)
+                self.log.wait_for_append(mark, idle_sleep_s)
 
     def close(self) -> None:
         """Close the consumer; work not flushed is dropped (it is re-done, as after a crash)."""
