@@ -17,8 +17,7 @@ from ccx.settings import Settings
 from processors.kb_search import Library, fold
 from processors.knowledge_base import kb_processor
 from streams import topics
-from streams.runner import Times, step
-from streams.tail import read_all
+from streams.replay import decisions
 
 __all__ = ["as_dicts", "index_source", "library_from_log", "render"]
 
@@ -26,25 +25,10 @@ __all__ = ["as_dicts", "index_source", "library_from_log", "render"]
 def library_from_log(settings: Settings) -> Library:
     """The library as the log has it now (recorded decisions, else re-made ones)."""
     log, serde = open_log(settings)
-    processor = kb_processor()
     library = Library()
     try:
-        if log.committed(processor.name):
-            for _r, m in read_all(log, serde, [topics.KB_EVENTS.name]):
-                library = fold(library, m)
-            return library
-        consumer = log.consumer(f"{processor.name}.search", processor.inputs)
-        try:
-            consumer.seek({tp: 0 for tp in consumer.positions()})
-            state, times = processor.initial_state(), Times()
-            while records := consumer.poll(2000, 0.0):
-                for record in records:
-                    state, outs, dead = step(processor, serde, state, record, times)
-                    if not dead:
-                        for out in outs:
-                            library = fold(library, serde.decode(out.value))
-        finally:
-            consumer.close()
+        for m in decisions(log, serde, kb_processor(), topics.KB_EVENTS.name):
+            library = fold(library, m)
         return library
     finally:
         log.close()

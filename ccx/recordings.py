@@ -17,8 +17,7 @@ from processors.recording_catalog import CatalogState, Entry, fold
 from processors.recordings import RecordingsProcessor
 from schemas.envelope import iso_ms
 from streams import topics
-from streams.runner import Times, step
-from streams.tail import read_all
+from streams.replay import decisions
 
 __all__ = ["as_dicts", "catalog_from_log", "render"]
 
@@ -26,25 +25,10 @@ __all__ = ["as_dicts", "catalog_from_log", "render"]
 def catalog_from_log(settings: Settings) -> CatalogState:
     """The catalog as the log has it now (recorded decisions, else re-made ones)."""
     log, serde = open_log(settings)
-    processor = RecordingsProcessor()
     state = CatalogState()
     try:
-        if log.committed(processor.name):
-            for _r, m in read_all(log, serde, [topics.RECORDING_EVENTS.name]):
-                state = fold(state, m)
-            return state
-        consumer = log.consumer(f"{processor.name}.search", processor.inputs)
-        try:
-            consumer.seek({tp: 0 for tp in consumer.positions()})
-            decider_state, times = processor.initial_state(), Times()
-            while records := consumer.poll(2000, 0.0):
-                for record in records:
-                    decider_state, outs, dead = step(processor, serde, decider_state, record, times)
-                    if not dead:
-                        for out in outs:
-                            state = fold(state, serde.decode(out.value))
-        finally:
-            consumer.close()
+        for m in decisions(log, serde, RecordingsProcessor(), topics.RECORDING_EVENTS.name):
+            state = fold(state, m)
         return state
     finally:
         log.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +25,10 @@ from schemas.system import DeadLetter
 from streams.ports import EventLog, Record, TopicPartition
 from streams.runner import Times, step
 from streams.serde import DecodeError, Serde
+from streams.tail import read_all
 from streams.topics import DEAD_LETTER
 
-__all__ = ["ReplayResult", "replay_check"]
+__all__ = ["ReplayResult", "decisions", "replay_check"]
 
 _Coord = tuple[str, int, int]
 _Out = tuple[str, bytes, bytes]  # topic, key, value
@@ -45,6 +46,31 @@ class ReplayResult:
     @property
     def ok(self) -> bool:
         return self.mismatches == 0
+
+
+def decisions(log: EventLog, serde: Serde, processor: Processor[Any], topic: str) -> Iterator[Message[Any]]:
+    """The processor's decisions on `topic` as the log has them now: the recorded ones when
+    its group ever committed, else re-made in memory from its inputs (the same decider over
+    the same records in the runner's order, `step`, so the same events). For tools that fold
+    the output of an optional runner that may never have run (`ccx kb search`, `ccx
+    recordings search`)."""
+    if log.committed(processor.name):
+        for _r, m in read_all(log, serde, [topic]):
+            yield m
+        return
+    consumer = log.consumer(f"{processor.name}.remake", processor.inputs)
+    try:
+        consumer.seek({tp: 0 for tp in consumer.positions()})
+        state, times = processor.initial_state(), Times()
+        while records := consumer.poll(2000, 0.0):
+            for record in records:
+                state, outs, dead = step(processor, serde, state, record, times)
+                if not dead:
+                    for out in outs:
+                        if out.topic == topic:
+                            yield serde.decode(out.value)
+    finally:
+        consumer.close()
 
 
 def _read_all(log: EventLog, group: str, topics: Sequence[str], batch: int = 2000) -> list[Record]:

@@ -41,10 +41,8 @@ def require_browser() -> Any:
             pytest.fail(
                 f"browser tests need Debian's Chromium at {CHROMIUM}; infra/browser/ensure-chromium.sh"
             )
-        pytest.skip(
-            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-            allow_module_level=True,
-        )
+        missing = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        pytest.skip(missing, allow_module_level=True)  # off CI only: no Chromium on this machine
     return pytest.importorskip("playwright.sync_api", reason="browser tests need `pip install -e '.[dev]'`")
 
 
