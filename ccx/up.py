@@ -123,7 +123,7 @@ def serve(
         simulator = Simulator(config, seed, start_ms)
         driver = SimulationDriver(pipeline, simulator, settings.tenant, start_ms)
         then = desk_setup(config, settings.tenant, start_ms, desks)
-        if "customers" in pipeline.runners and not pipeline.log.end_offsets(topics.CUSTOMER_EVENTS.name)[0]:
+        if "customers" in pipeline.runners and not any(pipeline.log.end_offsets(topics.CUSTOMER_EVENTS.name)):
             # a fresh demo: profiles for the simulated repeat callers, some tickets, the KB
             then += demo_crm_commands(simulator.repeat_callers(), settings.tenant, start_ms)
         spawn("simulator", driver.run_realtime, stop, time.time, then)
